@@ -1,0 +1,36 @@
+/**
+ * Every failure scanmesh reports has a stable code. Tests and log consumers match on `code`,
+ * never on message text, so messages can improve without breaking anyone.
+ */
+export const ErrorCodes = {
+  SCANMESH_BAD_CONFIG: 'a configuration value is missing, unknown or of the wrong shape',
+  SCANMESH_BAD_COMMAND: 'a commands.txt line is not a usable nmap command line',
+  SCANMESH_REFUSED_OPTION: 'an nmap option is not allowed by the argument policy',
+  SCANMESH_OUT_OF_SCOPE: 'a scan target lies outside the allowed scope',
+  SCANMESH_BAD_MESSAGE: 'an MQTT payload failed validation and was dropped',
+  SCANMESH_BAD_TOPIC: 'a message arrived on a topic scanmesh does not use',
+  SCANMESH_IDENTITY_MISMATCH: 'a message names a worker other than the one its topic belongs to',
+  SCANMESH_BAD_XML: 'nmap XML output could not be parsed',
+  SCANMESH_NMAP_FAILED: 'nmap could not run or exited with an error',
+  SCANMESH_NMAP_TIMEOUT: 'nmap was stopped at the job timeout',
+  SCANMESH_NEEDS_ROOT: 'the scan type needs raw-socket privileges the worker lacks',
+  SCANMESH_STORE_FAILED: 'the durable store could not be read or written',
+  SCANMESH_INFLUX_FAILED: 'a write to InfluxDB failed',
+  SCANMESH_BAD_SIGNATURE: 'a job was not signed by the pinned master key',
+} as const;
+
+export type ErrorCode = keyof typeof ErrorCodes;
+
+export class ScanmeshError extends Error {
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'ScanmeshError';
+    this.code = code;
+  }
+}
+
+export function isScanmeshError(err: unknown, code?: ErrorCode): err is ScanmeshError {
+  return err instanceof ScanmeshError && (code === undefined || err.code === code);
+}
