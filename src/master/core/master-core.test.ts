@@ -1,0 +1,376 @@
+import { describe, expect, it } from 'vitest';
+import type { HostResult } from '../../nmap/result.ts';
+import type { ClHello } from '../../protocol/messages/cl-hello.ts';
+import type { DataEnd, DataHost } from '../../protocol/messages/data.ts';
+import { MasterCore } from './master-core.ts';
+import type { CommandEntry, Effect, MasterRecord } from './types.ts';
+
+const T0 = 1_700_000_000_000;
+
+function cmd(id: string, timeoutS = 300): CommandEntry {
+  return { id, command: `-sT -p 80 ${id}`, args: ['-sT', '-p', '80', '127.0.0.1'], timeoutS };
+}
+
+function hello(worker: string, extra: Partial<ClHello> = {}): ClHello {
+  return { kind: 'CL_HELLO', worker, nmap: '7.93', slots: 1, running: [], held: [], ...extra };
+}
+
+function host(address: string): HostResult {
+  return {
+    address,
+    addresses: [{ addr: address, type: 'ipv4', vendor: '' }],
+    hostnames: [],
+    state: 'up',
+    reason: 'localhost-response',
+    latencyMs: 0.05,
+    ports: [
+      {
+        protocol: 'tcp',
+        port: 80,
+        state: 'open',
+        reason: 'syn-ack',
+        service: 'http',
+        product: '',
+        version: '',
+        extrainfo: '',
+        cpe: [],
+        scripts: [],
+      },
+    ],
+    extraPorts: [],
+    os: [],
+    scripts: [],
+    startTime: 1_700_000_000,
+    endTime: 1_700_000_001,
+  };
+}
+
+function hostPart(worker: string, job: string, attempt: number, seq: number): DataHost {
+  return { kind: 'DATA', worker, job, attempt, seq, part: 'host', host: host('127.0.0.1') };
+}
+
+function endPart(
+  worker: string,
+  job: string,
+  attempt: number,
+  seq: number,
+  status: DataEnd['status'] = 'completed',
+): DataEnd {
+  return {
+    kind: 'DATA',
+    worker,
+    job,
+    attempt,
+    seq,
+    part: 'end',
+    status,
+    exitCode: status === 'completed' ? 0 : 1,
+    error: status === 'completed' ? '' : 'nmap exploded',
+    code: status === 'completed' ? '' : 'SCANMESH_NMAP_FAILED',
+    meta: null,
+    stats: null,
+    startedAt: T0,
+    finishedAt: T0 + 1500,
+  };
+}
+
+const jobsSent = (fx: Effect[]) =>
+  fx.flatMap((e) =>
+    e.type === 'publish' && e.out.channel === 'jobs' ? [{ to: e.out.to, ...e.out.message }] : [],
+  );
+const acks = (fx: Effect[]) =>
+  fx.flatMap((e) =>
+    e.type === 'publish' && e.out.channel === 'ack' ? [{ to: e.out.to, ...e.out.message }] : [],
+  );
+const persisted = (fx: Effect[]) => fx.flatMap((e) => (e.type === 'persist' ? [e.record] : []));
+const finished = (fx: Effect[]) => fx.flatMap((e) => (e.type === 'finish' ? [e] : []));
+
+describe('discovery and request counters', () => {
+  it('broadcasts S_HELLO on connect and every round, with a rising round number', () => {
+    const core = new MasterCore({ masterId: 'm1' });
+    const rounds = [core.connected(T0), core.helloRound(T0 + 5000)].map((fx) =>
+      fx.flatMap((e) => (e.type === 'publish' && e.out.channel === 'hello' ? [e.out] : [])),
+    );
+    expect(rounds.map((r) => r.map((o) => o.message))).toEqual([
+      [{ kind: 'S_HELLO', master: 'm1', round: 1, ts: T0 }],
+      [{ kind: 'S_HELLO', master: 'm1', round: 2, ts: T0 + 5000 }],
+    ]);
+  });
+
+  it('a new worker is WAITING; each round raises its counter, CL_HELLO resets it', () => {
+    const core = new MasterCore();
+    core.clHello(hello('w1'), T0);
+    expect(core.state.workers.get('w1')).toMatchObject({ state: 'WAITING', counter: 0 });
+    core.helloRound(T0 + 5000);
+    core.helloRound(T0 + 10_000);
+    expect(core.state.workers.get('w1')?.counter).toBe(2);
+    core.clHello(hello('w1'), T0 + 10_100);
+    expect(core.state.workers.get('w1')?.counter).toBe(0);
+  });
+
+  it('a worker that misses two rounds becomes INACTIVE on the third, and WAITING when it answers', () => {
+    const core = new MasterCore();
+    core.clHello(hello('w1'), T0);
+    core.helloRound(T0 + 5000);
+    core.helloRound(T0 + 10_000);
+    expect(core.state.workers.get('w1')?.state).toBe('WAITING');
+    core.helloRound(T0 + 15_000);
+    expect(core.state.workers.get('w1')).toMatchObject({ state: 'INACTIVE', counter: 3 });
+    core.clHello(hello('w1'), T0 + 16_000);
+    expect(core.state.workers.get('w1')).toMatchObject({ state: 'WAITING', counter: 0 });
+  });
+});
+
+describe('assignment', () => {
+  it('gives a waiting worker one job per free slot and makes it ACTIVE', () => {
+    const core = new MasterCore();
+    core.commands([cmd('j1'), cmd('j2'), cmd('j3')], T0);
+    const fx = core.clHello(hello('w1', { slots: 2 }), T0);
+    expect(jobsSent(fx)).toEqual([
+      expect.objectContaining({ to: 'w1', kind: 'JOB', job: 'j1', attempt: 1, timeoutS: 300 }),
+      expect.objectContaining({ to: 'w1', kind: 'JOB', job: 'j2', attempt: 1 }),
+    ]);
+    expect(core.state.workers.get('w1')?.state).toBe('ACTIVE');
+    expect(core.state.queue).toEqual(['j3']);
+  });
+
+  it('persists the assignment before publishing the job', () => {
+    const core = new MasterCore();
+    core.commands([cmd('j1')], T0);
+    const fx = core.clHello(hello('w1'), T0);
+    const assign = fx.findIndex((e) => e.type === 'persist' && e.record.t === 'assign');
+    const publish = fx.findIndex((e) => e.type === 'publish' && e.out.channel === 'jobs');
+    expect(assign).toBeGreaterThanOrEqual(0);
+    expect(assign).toBeLessThan(publish);
+  });
+
+  it('does not hand work to an INACTIVE worker', () => {
+    const core = new MasterCore();
+    core.clHello(hello('w1'), T0);
+    for (let i = 1; i <= 3; i++) core.helloRound(T0 + i * 5000);
+    const fx = core.commands([cmd('j1')], T0 + 16_000);
+    expect(jobsSent(fx)).toEqual([]);
+    expect(core.state.queue).toEqual(['j1']);
+  });
+});
+
+describe('requeue with attempts', () => {
+  it("an INACTIVE worker's job goes back to the head of the queue with the next attempt", () => {
+    const core = new MasterCore();
+    core.commands([cmd('j1'), cmd('j2')], T0);
+    core.clHello(hello('w1'), T0);
+    for (let i = 1; i <= 3; i++) core.helloRound(T0 + i * 5000);
+    expect(core.state.queue).toEqual(['j1', 'j2']);
+    expect(core.state.jobs.get('j1')).toMatchObject({ status: 'pending', attempts: 1 });
+    const fx = core.clHello(hello('w2'), T0 + 16_000);
+    expect(jobsSent(fx)).toEqual([expect.objectContaining({ to: 'w2', job: 'j1', attempt: 2 })]);
+  });
+
+  it('CL_BYE (last will) makes the worker INACTIVE at once', () => {
+    const core = new MasterCore();
+    core.commands([cmd('j1')], T0);
+    core.clHello(hello('w1'), T0);
+    core.clHello(hello('w2'), T0);
+    const fx = core.clBye({ kind: 'CL_BYE', worker: 'w1' }, T0 + 100);
+    expect(core.state.workers.get('w1')?.state).toBe('INACTIVE');
+    expect(jobsSent(fx)).toEqual([expect.objectContaining({ to: 'w2', job: 'j1', attempt: 2 })]);
+  });
+
+  it('a failed attempt is retried, and the job fails after maxAttempts with the reason', () => {
+    const core = new MasterCore({ maxAttempts: 2 });
+    core.commands([cmd('j1')], T0);
+    core.clHello(hello('w1'), T0);
+    const fx1 = core.data(endPart('w1', 'j1', 1, 0, 'failed'), T0 + 1000);
+    expect(jobsSent(fx1)).toEqual([expect.objectContaining({ job: 'j1', attempt: 2 })]);
+    const fx2 = core.data(endPart('w1', 'j1', 2, 0, 'timeout'), T0 + 2000);
+    expect(jobsSent(fx2)).toEqual([]);
+    expect(core.state.jobs.get('j1')).toMatchObject({ status: 'failed' });
+    expect(core.state.jobs.get('j1')?.reason).toMatch(/gave up after 2 attempts: timeout/);
+    expect(finished([...fx1, ...fx2]).map((f) => f.record.status)).toEqual(['failed', 'timeout']);
+    expect(core.state.workers.get('w1')).toMatchObject({ jobsFailed: 2, state: 'WAITING' });
+  });
+
+  it('an attempt past its deadline is cancelled on its worker and requeued', () => {
+    const core = new MasterCore({ deadlineGraceMs: 1000 });
+    core.commands([cmd('j1', 10)], T0);
+    core.clHello(hello('w1'), T0);
+    core.clHello(hello('w1'), T0 + 4000);
+    core.clHello(hello('w1', { running: [{ job: 'j1', attempt: 1 }] }), T0 + 9000);
+    const fx = core.helloRound(T0 + 11_500);
+    expect(jobsSent(fx)).toEqual([
+      expect.objectContaining({ to: 'w1', kind: 'CANCEL', job: 'j1', attempt: 1 }),
+      expect.objectContaining({ to: 'w1', kind: 'JOB', job: 'j1', attempt: 2 }),
+    ]);
+  });
+
+  it('a worker that restarted and lost its job gets it requeued, not after a fresh assignment', () => {
+    const core = new MasterCore({ lostAfterMs: 5000 });
+    core.commands([cmd('j1')], T0);
+    core.clHello(hello('w1'), T0);
+    // A CL_HELLO that crossed the JOB on the wire does not count as losing it.
+    core.clHello(hello('w1'), T0 + 100);
+    expect(core.state.jobs.get('j1')?.live.size).toBe(1);
+    const fx = core.clHello(hello('w1'), T0 + 6000);
+    expect(jobsSent(fx)).toEqual([expect.objectContaining({ job: 'j1', attempt: 2 })]);
+  });
+});
+
+describe('DATA and DATA_ACK', () => {
+  function running() {
+    const core = new MasterCore();
+    core.commands([cmd('j1')], T0);
+    core.clHello(hello('w1'), T0);
+    return core;
+  }
+
+  it('stores each part before acknowledging exactly that part', () => {
+    const core = running();
+    const fx = core.data(hostPart('w1', 'j1', 1, 0), T0 + 10);
+    expect(fx.map((e) => e.type)).toEqual(['persist', 'publish']);
+    expect(persisted(fx)).toEqual([expect.objectContaining({ t: 'host', job: 'j1', seq: 0 })]);
+    expect(acks(fx)).toEqual([
+      { to: 'w1', kind: 'DATA_ACK', job: 'j1', attempt: 1, seq: 0, outcome: 'stored' },
+    ]);
+  });
+
+  it('ends the job once the end part and all host parts are in, whatever their order', () => {
+    const core = running();
+    const fxEnd = core.data(endPart('w1', 'j1', 1, 2), T0 + 10);
+    expect(finished(fxEnd)).toEqual([]);
+    core.data(hostPart('w1', 'j1', 1, 1), T0 + 20);
+    const fx = core.data(hostPart('w1', 'j1', 1, 0), T0 + 30);
+    const [fin] = finished(fx);
+    expect(fin?.hosts).toHaveLength(2);
+    expect(fin?.record).toMatchObject({ job: 'j1', attempt: 1, status: 'completed', hostCount: 2 });
+    expect(core.state.jobs.get('j1')).toMatchObject({ status: 'done', doneAttempt: 1 });
+    expect(core.state.workers.get('w1')).toMatchObject({ state: 'WAITING', jobsDone: 1 });
+  });
+
+  it('acknowledges a duplicate part without storing it again', () => {
+    const core = running();
+    core.data(hostPart('w1', 'j1', 1, 0), T0 + 10);
+    const dup = core.data(hostPart('w1', 'j1', 1, 0), T0 + 20);
+    expect(persisted(dup)).toEqual([]);
+    expect(acks(dup)).toEqual([expect.objectContaining({ seq: 0, outcome: 'duplicate' })]);
+  });
+
+  it('a resent end part after the job is done is acknowledged as duplicate and writes nothing', () => {
+    const core = running();
+    core.data(hostPart('w1', 'j1', 1, 0), T0 + 10);
+    core.data(endPart('w1', 'j1', 1, 1), T0 + 20);
+    for (const msg of [hostPart('w1', 'j1', 1, 0), endPart('w1', 'j1', 1, 1)]) {
+      const fx = core.data(msg, T0 + 30);
+      expect(finished(fx)).toEqual([]);
+      expect(persisted(fx)).toEqual([]);
+      expect(acks(fx)).toEqual([expect.objectContaining({ outcome: 'duplicate' })]);
+    }
+  });
+
+  it('a late result of an earlier attempt wins if it completes first; the later one is cancelled', () => {
+    const core = new MasterCore();
+    core.commands([cmd('j1')], T0);
+    core.clHello(hello('w1'), T0);
+    core.clHello(hello('w2'), T0);
+    core.clBye({ kind: 'CL_BYE', worker: 'w1' }, T0 + 100);
+    expect(core.state.jobs.get('j1')?.live.get(2)?.worker).toBe('w2');
+    core.data(hostPart('w1', 'j1', 1, 0), T0 + 200);
+    const fx = core.data(endPart('w1', 'j1', 1, 1), T0 + 300);
+    expect(finished(fx).map((f) => f.record.attempt)).toEqual([1]);
+    expect(jobsSent(fx)).toEqual([
+      expect.objectContaining({ to: 'w2', kind: 'CANCEL', job: 'j1', attempt: 2 }),
+    ]);
+    const late = core.data(endPart('w2', 'j1', 2, 0), T0 + 400);
+    expect(finished(late)).toEqual([]);
+    expect(acks(late)).toEqual([expect.objectContaining({ attempt: 2, outcome: 'stale' })]);
+  });
+
+  it('drops DATA that claims an attempt another worker owns', () => {
+    const core = running();
+    core.data(hostPart('w1', 'j1', 1, 0), T0 + 10);
+    const fx = core.data(hostPart('intruder', 'j1', 1, 1), T0 + 20);
+    expect(persisted(fx)).toEqual([]);
+    expect(acks(fx)).toEqual([]);
+    expect(fx).toContainEqual(
+      expect.objectContaining({
+        type: 'log',
+        data: expect.objectContaining({ code: 'SCANMESH_IDENTITY_MISMATCH' }),
+      }),
+    );
+  });
+
+  it('answers DATA for unknown jobs with stale so the worker can drop it', () => {
+    const core = running();
+    const fx = core.data(hostPart('w1', 'nope', 1, 0), T0);
+    expect(acks(fx)).toEqual([expect.objectContaining({ job: 'nope', outcome: 'stale' })]);
+  });
+});
+
+describe('commands file changes', () => {
+  it('adds new lines as jobs and withdraws pending jobs whose line is gone', () => {
+    const core = new MasterCore();
+    core.commands([cmd('j1'), cmd('j2')], T0);
+    core.commands([cmd('j1'), cmd('j3')], T0 + 1000);
+    expect(core.state.jobs.get('j2')?.status).toBe('removed');
+    expect(core.state.queue).toEqual(['j1', 'j3']);
+    expect(core.state.jobs.get('j3')?.seq).toBe(3);
+  });
+});
+
+describe('restore', () => {
+  function journalOf(core: MasterCore, steps: ((c: MasterCore) => Effect[])[]): MasterRecord[] {
+    return steps.flatMap((s) => persisted(s(core)));
+  }
+
+  it('rebuilds jobs, live attempts and received parts; done jobs stay done', () => {
+    const a = new MasterCore();
+    const journal = journalOf(a, [
+      (c) => c.commands([cmd('j1'), cmd('j2'), cmd('j3')], T0),
+      (c) => c.clHello(hello('w1', { slots: 2 }), T0),
+      (c) => c.data(hostPart('w1', 'j1', 1, 0), T0 + 10),
+      (c) => c.data(endPart('w1', 'j1', 1, 1), T0 + 20),
+      (c) => c.data(hostPart('w1', 'j3', 1, 0), T0 + 30),
+    ]);
+    const b = new MasterCore();
+    b.restore(journal, T0 + 60_000);
+    expect(b.state.jobs.get('j1')?.status).toBe('done');
+    expect(b.state.jobs.get('j2')).toMatchObject({ status: 'running', attempts: 1 });
+    expect(b.state.jobs.get('j3')).toMatchObject({ status: 'running', attempts: 1 });
+    expect(b.state.jobs.get('j3')?.receipts.get(1)?.hosts.size).toBe(1);
+    expect(b.state.workers.get('w1')).toMatchObject({ state: 'ACTIVE' });
+    // The worker's result for j2 arrives at the new master, which accepts it instead of re-running.
+    const fx = b.data(endPart('w1', 'j2', 1, 0), T0 + 61_000);
+    expect(finished(fx).map((f) => f.record.job)).toEqual(['j2']);
+    // The same journal compacted yields the same state.
+    const c = new MasterCore();
+    c.restore(b.snapshot(), T0 + 62_000);
+    expect([...c.state.jobs.values()].map((j) => [j.id, j.status, j.attempts])).toEqual([
+      ['j1', 'done', 0],
+      ['j2', 'done', 0],
+      ['j3', 'running', 1],
+    ]);
+  });
+
+  it('requeues the attempts of a worker that never comes back after a restart', () => {
+    const a = new MasterCore();
+    const journal = journalOf(a, [
+      (c) => c.commands([cmd('j1')], T0),
+      (c) => c.clHello(hello('w1'), T0),
+    ]);
+    const b = new MasterCore();
+    b.restore(journal, T0 + 60_000);
+    for (let i = 1; i <= 3; i++) b.helloRound(T0 + 60_000 + i * 5000);
+    expect(b.state.jobs.get('j1')).toMatchObject({ status: 'pending', attempts: 1 });
+    const fx = b.clHello(hello('w2'), T0 + 80_000);
+    expect(jobsSent(fx)).toEqual([expect.objectContaining({ to: 'w2', attempt: 2 })]);
+  });
+
+  it('ends an attempt that a crash left complete but not ended', () => {
+    const journal: MasterRecord[] = [
+      { t: 'job', id: 'j1', seq: 1, command: 'x', args: ['127.0.0.1'], timeoutS: 60 },
+      { t: 'assign', job: 'j1', attempt: 1, worker: 'w1', deadline: T0 + 90_000 },
+      { t: 'end', job: 'j1', attempt: 1, worker: 'w1', end: endPart('w1', 'j1', 1, 0) },
+    ];
+    const fx = new MasterCore().restore(journal, T0);
+    expect(finished(fx).map((f) => [f.record.job, f.record.status])).toEqual([['j1', 'completed']]);
+  });
+});

@@ -1,0 +1,74 @@
+import type { ClBye } from '../../protocol/messages/cl-bye.ts';
+import type { ClHello } from '../../protocol/messages/cl-hello.ts';
+import type { Data } from '../../protocol/messages/data.ts';
+import type { Ctx } from './context.ts';
+import { Effects } from './effects.ts';
+import { onClBye } from './on-cl-bye.ts';
+import { onClHello } from './on-cl-hello.ts';
+import { onCommands } from './on-commands.ts';
+import { endIfComplete, onData } from './on-data.ts';
+import { onHelloRound } from './on-hello-round.ts';
+import { DEFAULT_CORE_OPTIONS, type MasterCoreOptions } from './options.ts';
+import { applyRecord, settleAfterReplay, snapshotRecords } from './restore.ts';
+import { MasterState } from './state.ts';
+import type { CommandEntry, Effect, MasterRecord } from './types.ts';
+
+/**
+ * The master's protocol state machine. Pure: it never touches MQTT, timers, files or the logger.
+ * Each input takes the current time and returns the effects the shell must carry out, in order.
+ */
+export class MasterCore {
+  readonly state = new MasterState();
+  readonly options: MasterCoreOptions;
+
+  constructor(options: Partial<MasterCoreOptions> = {}) {
+    this.options = { ...DEFAULT_CORE_OPTIONS, ...options };
+  }
+
+  /** Rebuild from the journal. Call once, before any other input. */
+  restore(records: Iterable<MasterRecord>, now: number): Effect[] {
+    for (const r of records) applyRecord(this.state, r);
+    settleAfterReplay(this.state, now);
+    // A crash between storing an attempt's last part and ending it leaves it complete: end it now.
+    return this.step(now, (ctx) => {
+      for (const job of this.state.jobs.values()) {
+        for (const attempt of [...job.receipts.keys()]) endIfComplete(ctx, job, attempt);
+      }
+    });
+  }
+
+  /** The master (re)connected to the broker: discovery starts with an S_HELLO round. */
+  connected(now: number): Effect[] {
+    return this.step(now, onHelloRound);
+  }
+
+  helloRound(now: number): Effect[] {
+    return this.step(now, onHelloRound);
+  }
+
+  clHello(msg: ClHello, now: number): Effect[] {
+    return this.step(now, (ctx) => onClHello(ctx, msg));
+  }
+
+  clBye(msg: ClBye, now: number): Effect[] {
+    return this.step(now, (ctx) => onClBye(ctx, msg));
+  }
+
+  data(msg: Data, now: number): Effect[] {
+    return this.step(now, (ctx) => onData(ctx, msg));
+  }
+
+  commands(entries: readonly CommandEntry[], now: number): Effect[] {
+    return this.step(now, (ctx) => onCommands(ctx, entries));
+  }
+
+  snapshot(): MasterRecord[] {
+    return snapshotRecords(this.state);
+  }
+
+  private step(now: number, handler: (ctx: Ctx) => void): Effect[] {
+    const fx = new Effects();
+    handler({ state: this.state, options: this.options, fx, now });
+    return fx.list;
+  }
+}

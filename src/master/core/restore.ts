@@ -1,0 +1,116 @@
+import { newJob } from './on-commands.ts';
+import type { MasterState } from './state.ts';
+import type { JobEntry, MasterRecord } from './types.ts';
+
+/**
+ * Fold one journal record into the state. Records are facts in the order they were made durable;
+ * replaying them rebuilds every job as it was, including parts of attempts still in flight.
+ */
+export function applyRecord(state: MasterState, r: MasterRecord): void {
+  if (r.t === 'job') {
+    state.jobs.set(r.id, newJob(r.seq, r));
+    state.nextSeq = Math.max(state.nextSeq, r.seq + 1);
+    return;
+  }
+  if (r.t === 'ended' || r.t === 'written') return applyEnded(state, r);
+  const job = state.jobs.get(r.job);
+  if (!job) return;
+  switch (r.t) {
+    case 'assign':
+    case 'adopt':
+      job.attempts = Math.max(job.attempts, r.attempt);
+      job.live.set(r.attempt, { worker: r.worker, deadline: r.deadline, since: 0 });
+      if (job.status === 'pending') job.status = 'running';
+      return;
+    case 'cutoff':
+      job.live.delete(r.attempt);
+      return;
+    case 'host':
+      receipt(job, r.attempt, r.worker).hosts.set(r.seq, r.host);
+      return;
+    case 'end':
+      receipt(job, r.attempt, r.worker).end = r.end;
+      return;
+    case 'closed':
+      receipt(job, r.attempt, r.worker).ended = true;
+      return;
+    case 'status':
+      job.status = r.status;
+      job.reason = r.reason;
+      job.live.clear();
+      job.receipts.clear();
+      return;
+  }
+}
+
+function applyEnded(state: MasterState, r: MasterRecord): void {
+  if (r.t !== 'ended') return;
+  const job = state.jobs.get(r.record.job);
+  if (!job) return;
+  const rc = receipt(job, r.record.attempt, r.record.worker);
+  rc.ended = true;
+  rc.hosts.clear();
+  job.live.delete(r.record.attempt);
+  if (r.record.status === 'completed') job.doneAttempt = r.record.attempt;
+}
+
+function receipt(job: JobEntry, attempt: number, worker: string) {
+  let rc = job.receipts.get(attempt);
+  if (!rc) {
+    rc = { worker, hosts: new Map(), end: null, ended: false };
+    job.receipts.set(attempt, rc);
+  }
+  return rc;
+}
+
+/**
+ * After replay: pending jobs (and running ones nobody is known to run) go back into the queue in
+ * their original order, and each worker that was running something is assumed present until it
+ * misses its S_HELLO rounds; then its attempts are requeued like any other.
+ */
+export function settleAfterReplay(state: MasterState, now: number): void {
+  const waiting: JobEntry[] = [];
+  for (const job of state.jobs.values()) {
+    if (job.status === 'running' && job.live.size === 0) job.status = 'pending';
+    if (job.status === 'pending') waiting.push(job);
+    for (const [attempt, live] of job.live) {
+      live.since = now;
+      const worker = state.workers.get(live.worker) ?? state.newWorker(live.worker, now);
+      worker.running.set(job.id, attempt);
+      worker.state = 'ACTIVE';
+      worker.slots = Math.max(worker.slots, worker.running.size);
+    }
+  }
+  state.queue = waiting.sort((a, b) => a.seq - b.seq).map((j) => j.id);
+}
+
+/** The journal reduced to what the current state needs, for compaction. */
+export function snapshotRecords(state: MasterState): MasterRecord[] {
+  const out: MasterRecord[] = [];
+  for (const job of state.jobs.values()) {
+    const { id, seq, command, args, timeoutS } = job;
+    out.push({ t: 'job', id, seq, command, args, timeoutS });
+    if (job.status === 'done' || job.status === 'failed' || job.status === 'removed') {
+      out.push({ t: 'status', job: id, status: job.status, reason: job.reason });
+      continue;
+    }
+    // Keep the attempt counter: later attempts must never reuse a number a worker may still hold.
+    for (let attempt = 1; attempt <= job.attempts; attempt++) {
+      const live = job.live.get(attempt);
+      const w = live?.worker ?? job.receipts.get(attempt)?.worker ?? '';
+      out.push({ t: 'assign', job: id, attempt, worker: w, deadline: live?.deadline ?? 0 });
+      if (!live) out.push({ t: 'cutoff', job: id, attempt, reason: 'compacted' });
+    }
+    for (const [attempt, rc] of job.receipts) {
+      if (rc.ended) {
+        out.push({ t: 'closed', job: id, attempt, worker: rc.worker });
+        continue;
+      }
+      for (const [s, host] of rc.hosts) {
+        out.push({ t: 'host', job: id, attempt, worker: rc.worker, seq: s, host });
+      }
+      if (rc.end) out.push({ t: 'end', job: id, attempt, worker: rc.worker, end: rc.end });
+    }
+  }
+  return out;
+}

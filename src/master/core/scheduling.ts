@@ -1,0 +1,160 @@
+import { MasterState } from './state.ts';
+import type { Ctx } from './context.ts';
+import type { JobEntry, WorkerEntry, WorkerState } from './types.ts';
+
+export function setWorkerState(ctx: Ctx, worker: WorkerEntry, next: WorkerState): void {
+  if (worker.state === next) return;
+  const from = worker.state;
+  worker.state = next;
+  ctx.fx.log('info', 'worker state', { worker: worker.id, from, to: next });
+  ctx.fx.push({ type: 'worker-changed', worker });
+}
+
+export function deadlineFor(ctx: Ctx, job: JobEntry): number {
+  return ctx.now + job.timeoutS * 1000 + ctx.options.deadlineGraceMs;
+}
+
+/** Hand pending jobs to workers with free slots, oldest waiting worker first. */
+export function assignJobs(ctx: Ctx): void {
+  const { state } = ctx;
+  if (state.queue.length === 0) return;
+  for (const worker of state.workers.values()) {
+    while (worker.state !== 'INACTIVE' && worker.running.size < worker.slots) {
+      const job = nextPending(state);
+      if (!job) return;
+      startAttempt(ctx, job, worker);
+    }
+  }
+}
+
+function nextPending(state: MasterState): JobEntry | undefined {
+  while (state.queue.length > 0) {
+    const job = state.jobs.get(state.queue.shift() as string);
+    if (job?.status === 'pending') return job;
+  }
+  return undefined;
+}
+
+function startAttempt(ctx: Ctx, job: JobEntry, worker: WorkerEntry): void {
+  const attempt = job.attempts + 1;
+  const deadline = deadlineFor(ctx, job);
+  job.attempts = attempt;
+  job.status = 'running';
+  job.live.set(attempt, { worker: worker.id, deadline, since: ctx.now });
+  worker.running.set(job.id, attempt);
+  ctx.fx.persist({ t: 'assign', job: job.id, attempt, worker: worker.id, deadline });
+  ctx.fx.publish({
+    to: worker.id,
+    channel: 'jobs',
+    message: { kind: 'JOB', job: job.id, attempt, args: job.args, timeoutS: job.timeoutS },
+  });
+  ctx.fx.log('info', 'job started', {
+    job: job.id,
+    attempt,
+    worker: worker.id,
+    command: job.command,
+  });
+  setWorkerState(ctx, worker, 'ACTIVE');
+}
+
+/** Forget that a worker runs this attempt, and let the worker take new work. */
+export function releaseSlot(ctx: Ctx, job: JobEntry, attempt: number): void {
+  const live = job.live.get(attempt);
+  if (!live) return;
+  job.live.delete(attempt);
+  const worker = ctx.state.workers.get(live.worker);
+  if (!worker || worker.running.get(job.id) !== attempt) return;
+  worker.running.delete(job.id);
+  if (worker.state !== 'INACTIVE') setWorkerState(ctx, worker, MasterState.activeState(worker));
+}
+
+/**
+ * Stop waiting for one attempt (its worker vanished, lost it, or overran the deadline). The job
+ * goes back to the queue, at the head when the cause was the worker, not the command.
+ */
+export function cutoff(
+  ctx: Ctx,
+  job: JobEntry,
+  attempt: number,
+  reason: string,
+  how: { cancel: boolean; head: boolean },
+): void {
+  const live = job.live.get(attempt);
+  if (!live) return;
+  releaseSlot(ctx, job, attempt);
+  ctx.fx.persist({ t: 'cutoff', job: job.id, attempt, reason });
+  ctx.fx.log('warn', 'attempt cut off', { job: job.id, attempt, worker: live.worker, reason });
+  if (how.cancel) {
+    ctx.fx.publish({
+      to: live.worker,
+      channel: 'jobs',
+      message: { kind: 'CANCEL', job: job.id, attempt, reason },
+    });
+  }
+  if (job.status === 'running' && job.live.size === 0) requeueOrFail(ctx, job, reason, how.head);
+}
+
+/** A job whose last attempt ended without results runs again, unless it has had all its attempts. */
+export function requeueOrFail(ctx: Ctx, job: JobEntry, reason: string, head: boolean): void {
+  if (job.attempts >= ctx.options.maxAttempts) {
+    finishJob(ctx, job, 'failed', `gave up after ${job.attempts} attempts: ${reason}`);
+    return;
+  }
+  job.status = 'pending';
+  if (head) ctx.state.queue.unshift(job.id);
+  else ctx.state.queue.push(job.id);
+  ctx.fx.log('info', 'job requeued', { job: job.id, next_attempt: job.attempts + 1, reason });
+}
+
+/** Move a job to a final status; every attempt still out there is told to stop. */
+export function finishJob(
+  ctx: Ctx,
+  job: JobEntry,
+  status: 'done' | 'failed' | 'removed',
+  reason: string,
+  details: Record<string, unknown> = {},
+): void {
+  for (const [attempt, live] of [...job.live]) {
+    releaseSlot(ctx, job, attempt);
+    ctx.fx.publish({
+      to: live.worker,
+      channel: 'jobs',
+      message: { kind: 'CANCEL', job: job.id, attempt, reason: `job ${status}` },
+    });
+  }
+  job.status = status;
+  job.reason = reason;
+  job.receipts.clear();
+  ctx.state.dequeue(job.id);
+  ctx.fx.persist({ t: 'status', job: job.id, status, reason });
+  const c = ctx.state.counts();
+  const total = ctx.state.jobs.size - c.removed;
+  ctx.fx.log(status === 'failed' ? 'warn' : 'info', `job ${status}`, {
+    job: job.id,
+    command: job.command,
+    ...(reason ? { reason } : {}),
+    ...details,
+  });
+  ctx.fx.log('info', 'progress', {
+    done: c.done,
+    failed: c.failed,
+    total,
+    pending: c.pending,
+    running: c.running,
+  });
+}
+
+/** A worker that stopped answering: what it ran goes back to the head of the queue. */
+export function markInactive(ctx: Ctx, worker: WorkerEntry, reason: string): void {
+  if (worker.state === 'INACTIVE') return;
+  setWorkerState(ctx, worker, 'INACTIVE');
+  ctx.fx.log('warn', 'worker inactive', { worker: worker.id, reason });
+  for (const [jobId, attempt] of [...worker.running]) {
+    const job = ctx.state.jobs.get(jobId);
+    if (job)
+      cutoff(ctx, job, attempt, `worker ${worker.id} inactive: ${reason}`, {
+        cancel: false,
+        head: true,
+      });
+  }
+}

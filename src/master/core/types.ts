@@ -1,0 +1,96 @@
+import type { HostResult } from '../../nmap/result.ts';
+import type { Cancel } from '../../protocol/messages/cancel.ts';
+import type { DataEnd } from '../../protocol/messages/data.ts';
+import type { DataAck } from '../../protocol/messages/data-ack.ts';
+import type { Job } from '../../protocol/messages/job.ts';
+import type { SHello } from '../../protocol/messages/s-hello.ts';
+import type { AttemptRecord } from '../../storage/attempt.ts';
+
+export type WorkerState = 'WAITING' | 'ACTIVE' | 'INACTIVE';
+export type JobStatus = 'pending' | 'running' | 'done' | 'failed' | 'removed';
+
+export interface WorkerEntry {
+  id: string;
+  state: WorkerState;
+  /** S_HELLO rounds since the worker last answered; above 2 it is INACTIVE. */
+  counter: number;
+  slots: number;
+  nmap: string;
+  /** Attempts the master believes run there, by job id. */
+  running: Map<string, number>;
+  lastSeen: number;
+  jobsDone: number;
+  jobsFailed: number;
+}
+
+/** What the master has received of one attempt: host parts by seq, and the end part. */
+export interface AttemptReceipt {
+  worker: string;
+  hosts: Map<number, HostResult>;
+  end: DataEnd | null;
+  /** Set once the attempt is ended and stored; its hosts are then dropped from memory. */
+  ended: boolean;
+}
+
+export interface JobEntry {
+  id: string;
+  /** Order of creation; makes InfluxDB timestamps unique per job. */
+  seq: number;
+  command: string;
+  args: string[];
+  timeoutS: number;
+  status: JobStatus;
+  /** Highest attempt number handed out so far (0 before the first). */
+  attempts: number;
+  /** Attempts the master is waiting on, with their worker and deadline (ms). */
+  live: Map<number, { worker: string; deadline: number; since: number }>;
+  receipts: Map<number, AttemptReceipt>;
+  /** The attempt whose results stand, once the job is done. */
+  doneAttempt: number | null;
+  reason: string;
+}
+
+/** A commands.txt line the master accepted, with the id the shell derived for it. */
+export interface CommandEntry {
+  id: string;
+  command: string;
+  args: string[];
+  timeoutS: number;
+}
+
+/**
+ * Journal records: facts the master writes before it acts on them. Replayed in order on start,
+ * they rebuild every job; workers are not recorded, they announce themselves again.
+ */
+export type MasterRecord =
+  | { t: 'job'; id: string; seq: number; command: string; args: string[]; timeoutS: number }
+  | { t: 'assign'; job: string; attempt: number; worker: string; deadline: number }
+  | { t: 'adopt'; job: string; attempt: number; worker: string; deadline: number }
+  | { t: 'host'; job: string; attempt: number; worker: string; seq: number; host: HostResult }
+  | { t: 'end'; job: string; attempt: number; worker: string; end: DataEnd }
+  | { t: 'cutoff'; job: string; attempt: number; reason: string }
+  | { t: 'ended'; record: AttemptRecord }
+  /** An ended attempt of a job still in progress, as compaction keeps it (the record is filed). */
+  | { t: 'closed'; job: string; attempt: number; worker: string }
+  | { t: 'status'; job: string; status: JobStatus; reason: string }
+  | { t: 'written'; job: string; attempt: number };
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+export type Outgoing =
+  | { to: 'all'; channel: 'hello'; message: SHello }
+  | { to: string; channel: 'jobs'; message: Job | Cancel }
+  | { to: string; channel: 'ack'; message: DataAck };
+
+/**
+ * What the core asks its shell to do, in order. A `persist` must be durable before any later
+ * effect of the same step runs: acks and job assignments only ever follow the facts they announce.
+ */
+export type Effect =
+  | { type: 'persist'; record: MasterRecord }
+  /** Store the ended attempt (its results file, then an `ended` record) and queue it for InfluxDB. */
+  | { type: 'finish'; record: AttemptRecord; hosts: HostResult[] }
+  | { type: 'publish'; out: Outgoing }
+  | { type: 'log'; level: LogLevel; msg: string; data: Record<string, unknown> }
+  /** A worker changed state: the shell writes a `worker` point. */
+  | { type: 'worker-changed'; worker: WorkerEntry };
