@@ -17,6 +17,13 @@ export const ErrorCodes = {
   SCANMESH_STORE_FAILED: 'the durable store could not be read or written',
   SCANMESH_INFLUX_FAILED: 'a write to InfluxDB failed',
   SCANMESH_BAD_SIGNATURE: 'a job was not signed by the pinned master key',
+  SCANMESH_AUTH_FAILED: 'an MQTT client offered missing, unknown or wrong credentials',
+  SCANMESH_NOT_AUTHORIZED:
+    'an MQTT client tried a client id, will, publish or subscribe its role does not allow',
+  SCANMESH_PACKET_TOO_LARGE:
+    'an MQTT packet exceeded the broker size limit; its connection was closed',
+  SCANMESH_USER_EXISTS: 'a broker user of that name already exists',
+  SCANMESH_NO_SUCH_USER: 'no broker user of that name exists',
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;

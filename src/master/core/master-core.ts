@@ -25,9 +25,17 @@ export class MasterCore {
     this.options = { ...DEFAULT_CORE_OPTIONS, ...options };
   }
 
-  /** Rebuild from the journal. Call once, before any other input. */
+  /** Rebuild from the journal, record by record, before any other input; then call `restored`. */
+  replay(record: MasterRecord): void {
+    applyRecord(this.state, record);
+  }
+
   restore(records: Iterable<MasterRecord>, now: number): Effect[] {
-    for (const r of records) applyRecord(this.state, r);
+    for (const r of records) this.replay(r);
+    return this.restored(now);
+  }
+
+  restored(now: number): Effect[] {
     settleAfterReplay(this.state, now);
     // A crash between storing an attempt's last part and ending it leaves it complete: end it now.
     return this.step(now, (ctx) => {

@@ -48,4 +48,3 @@ export type Data = z.infer<typeof data>;
 export function partKey(job: string, attempt: number, seq: number): string {
   return `${job}#${attempt}#${seq}`;
 }
-

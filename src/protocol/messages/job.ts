@@ -7,7 +7,11 @@ export const job = z.strictObject({
   job: jobId,
   attempt,
   args: z.array(z.string().max(4096)).min(1).max(256),
-  timeoutS: z.number().int().min(1).max(7 * 24 * 3600),
+  timeoutS: z
+    .number()
+    .int()
+    .min(1)
+    .max(7 * 24 * 3600),
   /** Ed25519 signature by the master over the other fields (see the security issue). */
   sig: longText.optional(),
 });

@@ -1,0 +1,92 @@
+import type { Duplex } from 'node:stream';
+import { Aedes } from 'aedes';
+import { createAuthHandlers } from './auth.ts';
+import { guardPacketSize } from './frame-guard.ts';
+import { listenTcp, listenTls, type Listener } from './listeners.ts';
+import { resolveBrokerOptions, type EmbeddedBrokerOptions } from './options.ts';
+
+export type { BrokerTlsOptions, EmbeddedBrokerOptions } from './options.ts';
+
+export interface EmbeddedBroker {
+  readonly port: number;
+  readonly host: string;
+  /** The TLS listener's port, when `tls` was given. */
+  readonly tlsPort?: number;
+  /** Attach a client living in this process (the master) without a socket. */
+  attach(stream: Duplex): void;
+  close(): Promise<void>;
+}
+
+/**
+ * Aedes behind a TCP listener and, optionally, a TLS one. Aedes only ever sees streams; this
+ * file decides which streams reach it and how far each is trusted:
+ * - every socket must log in (auth.ts) and is held to its role's topics (acl.ts);
+ * - every stream is cut at its first packet over `maxPacketBytes` (frame-guard.ts);
+ * - streams passed to `attach` are the master itself.
+ */
+export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promise<EmbeddedBroker> {
+  const o = await resolveBrokerOptions(options);
+  const log = o.logger;
+
+  // `attach` is reachable only by code in this process, and duplex streams cannot be forged
+  // from the network, so a stream in this set is the master: it logs in without a password.
+  const local = new WeakSet<object>();
+  const auth = createAuthHandlers({
+    users: o.users,
+    allowAnonymous: o.allowAnonymous,
+    topics: o.topics,
+    isLocal: (conn) => typeof conn === 'object' && conn !== null && local.has(conn),
+    logger: log,
+  });
+  const aedes = await Aedes.createBroker({ id: 'scanmesh', ...auth });
+  aedes.on('clientError', (client, err) => {
+    log.debug({ client: client.id, err: err.message }, 'mqtt client error');
+  });
+
+  const handle = (stream: Duplex) => {
+    guardPacketSize(stream, o.maxPacketBytes, (reason) => {
+      log.warn({ code: 'SCANMESH_PACKET_TOO_LARGE', reason }, 'mqtt connection closed');
+    });
+    aedes.handle(stream);
+  };
+
+  const listeners: Listener[] = [];
+  try {
+    listeners.push(await listenTcp(o.port, o.host, handle));
+    if (o.tls) {
+      const onHandshakeError = (err: Error, remote: string | undefined) =>
+        log.debug({ remote, err: err.message }, 'tls handshake failed');
+      listeners.push(await listenTls(o.tls, o.tls.port, o.host, handle, onHandshakeError));
+    }
+  } catch (err) {
+    await Promise.all(listeners.map((l) => l.close()));
+    await new Promise<void>((resolve) => aedes.close(() => resolve()));
+    throw err;
+  }
+  const [tcp, secure] = listeners as [Listener, Listener | undefined];
+  log.info(
+    {
+      host: o.host,
+      port: tcp.port,
+      tlsPort: secure?.port,
+      anonymous: o.allowAnonymous,
+      users: o.users?.users.length ?? 0,
+    },
+    'embedded broker listening',
+  );
+  return {
+    port: tcp.port,
+    host: o.host,
+    ...(secure ? { tlsPort: secure.port } : {}),
+    attach: (stream) => {
+      local.add(stream);
+      handle(stream);
+    },
+    close: async () => {
+      // Aedes first: it disconnects every client, so the listeners do not wait on them.
+      const closed = Promise.all(listeners.map((l) => l.close()));
+      await new Promise<void>((resolve) => aedes.close(() => resolve()));
+      await closed;
+    },
+  };
+}

@@ -1,0 +1,72 @@
+import { Command } from 'commander';
+import { startEmbeddedBroker, type EmbeddedBroker } from '../../broker/embedded.ts';
+import { masterSpec } from '../../config/roles.ts';
+import { startMaster } from '../../master/master.ts';
+import { buildInflux, buildPolicy, clock, onShutdown, type ScanningConfig } from '../build.ts';
+import { cliLogger } from '../logger.ts';
+import { addSpecOptions, configFrom } from '../options.ts';
+
+export interface MasterConfig extends ScanningConfig {
+  commands: string;
+  port: number;
+  bind: string;
+  users: string;
+  allowAnonymous: boolean;
+  brokerUrl?: string;
+  influxUrl?: string;
+  influxDb: string;
+  influxUsername?: string;
+  influxPassword?: string;
+  helloInterval: number;
+  stateDir: string;
+  jobTimeout: number;
+  maxAttempts: number;
+  masterId: string;
+  topicRoot: string;
+  logLevel: string;
+  username?: string;
+  password?: string;
+}
+
+export function masterCommand(): Command {
+  const cmd = new Command('master').description(
+    'run the master: reads the commands file, hands jobs to workers, stores results',
+  );
+  addSpecOptions(cmd, masterSpec);
+  return cmd.action(async () => {
+    const { config: c } = configFrom<MasterConfig>(cmd, masterSpec);
+    const logger = cliLogger(c.logLevel);
+    let broker: EmbeddedBroker | null = null;
+    if (!c.brokerUrl) {
+      broker = await startEmbeddedBroker({
+        port: c.port,
+        host: c.bind,
+        logger: logger.child({ component: 'broker' }),
+        topicRoot: c.topicRoot,
+        ...(c.allowAnonymous ? { allowAnonymous: true } : { users: c.users }),
+      });
+    }
+    const master = await startMaster({
+      masterId: c.masterId,
+      topicRoot: c.topicRoot,
+      broker: broker ? { inProcess: (s) => broker.attach(s) } : { url: c.brokerUrl as string },
+      ...(c.username ? { username: c.username } : {}),
+      ...(c.password ? { password: c.password } : {}),
+      commandsPath: c.commands,
+      commandsPollMs: 1000,
+      stateDir: c.stateDir,
+      helloIntervalMs: c.helloInterval * 1000,
+      jobTimeoutS: c.jobTimeout,
+      maxAttempts: c.maxAttempts,
+      policy: buildPolicy(c),
+      influx: buildInflux(c, logger),
+      clock,
+      logger: logger.child({ component: 'master' }),
+      onFatal: () => process.exit(1),
+    });
+    onShutdown(logger, async () => {
+      await master.stop();
+      await broker?.close();
+    });
+  });
+}

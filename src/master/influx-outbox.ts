@@ -1,0 +1,134 @@
+import type { IPoint } from 'influx';
+import type { Clock, TimerHandle } from '../clock.ts';
+import type { Logger } from '../log.ts';
+import type { AttemptRecord } from '../storage/attempt.ts';
+import { isRetryableInfluxError, type InfluxWriter } from '../storage/influx-writer.ts';
+import { hostPoints, scanPoint } from '../storage/points.ts';
+import type { MasterStore } from './store.ts';
+
+export interface OutboxOptions {
+  store: MasterStore;
+  writer: InfluxWriter;
+  clock: Clock;
+  logger: Logger;
+  /** Points gathered into one write before it is sent. */
+  batchPoints: number;
+  retryMinMs: number;
+  retryMaxMs: number;
+}
+
+/**
+ * Moves filed results into InfluxDB, oldest first, a batch at a time. A failure that can pass
+ * (InfluxDB down, slow, 5xx) waits with exponential backoff and retries the same batch; the results
+ * stay on disk meanwhile. A batch InfluxDB refuses for good is retried one attempt at a time so
+ * that only the attempt at fault is set aside, loudly, in the dead folder.
+ */
+export class InfluxOutbox {
+  private readonly o: OutboxOptions;
+  private running = false;
+  private timer: TimerHandle | null = null;
+  private delayMs: number;
+  private stopped = false;
+  private databaseReady = false;
+
+  constructor(options: OutboxOptions) {
+    this.o = options;
+    this.delayMs = options.retryMinMs;
+  }
+
+  get backlog(): number {
+    return this.o.store.outbox.size;
+  }
+
+  /** Something new was filed, or it is time to retry. */
+  kick(): void {
+    if (this.running || this.timer || this.stopped) return;
+    this.running = true;
+    this.drain()
+      .catch((err: unknown) => this.o.logger.error({ err }, 'outbox drain stopped unexpectedly'))
+      .finally(() => {
+        this.running = false;
+      });
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) this.o.clock.clear(this.timer);
+    this.timer = null;
+  }
+
+  /** Resolves once the backlog is empty (for a clean shutdown and for tests). */
+  async flushed(pollMs = 50): Promise<void> {
+    while (this.backlog > 0 && !this.stopped) {
+      this.kick();
+      await new Promise((r) => setTimeout(r, pollMs));
+    }
+  }
+
+  private async drain(): Promise<void> {
+    while (!this.stopped && this.o.store.outbox.size > 0) {
+      const batch: AttemptRecord[] = [];
+      const points: IPoint[] = [];
+      for (const record of this.o.store.outbox.values()) {
+        const { hosts } = await this.o.store.readResult(record);
+        points.push(scanPoint(record, hosts));
+        for (const host of hosts) points.push(...hostPoints(record, host));
+        batch.push(record);
+        if (points.length >= this.o.batchPoints) break;
+      }
+      try {
+        if (!this.databaseReady) await this.o.writer.ensureDatabase();
+        this.databaseReady = true;
+        await this.o.writer.write(points);
+      } catch (err) {
+        if (isRetryableInfluxError(err)) return this.retryLater(err);
+        await this.isolateRefused(batch);
+        continue;
+      }
+      await this.o.store.markWritten(batch);
+      for (const record of batch) await this.o.store.dropFailedResult(record);
+      this.delayMs = this.o.retryMinMs;
+    }
+  }
+
+  private retryLater(err: unknown): void {
+    this.o.logger.warn(
+      {
+        code: 'SCANMESH_INFLUX_FAILED',
+        err: (err as Error).message,
+        backlog: this.backlog,
+        retry_ms: this.delayMs,
+      },
+      'InfluxDB write failed; results wait in the outbox',
+    );
+    this.timer = this.o.clock.setTimeout(() => {
+      this.timer = null;
+      this.kick();
+    }, this.delayMs);
+    this.delayMs = Math.min(this.delayMs * 2, this.o.retryMaxMs);
+  }
+
+  private async isolateRefused(batch: readonly AttemptRecord[]): Promise<void> {
+    for (const record of batch) {
+      const { hosts } = await this.o.store.readResult(record);
+      const points = [scanPoint(record, hosts), ...hosts.flatMap((h) => hostPoints(record, h))];
+      try {
+        await this.o.writer.write(points);
+        await this.o.store.markWritten([record]);
+      } catch (err) {
+        if (isRetryableInfluxError(err)) throw err;
+        const to = await this.o.store.markDead(record);
+        this.o.logger.error(
+          {
+            code: 'SCANMESH_INFLUX_FAILED',
+            err: (err as Error).message,
+            job: record.job,
+            attempt: record.attempt,
+            file: to,
+          },
+          'InfluxDB refused these results for good; set aside',
+        );
+      }
+    }
+  }
+}

@@ -1,0 +1,234 @@
+import type { MqttClient } from 'mqtt';
+import type { Clock, TimerHandle } from '../clock.ts';
+import { isScanmeshError, ScanmeshError } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import { createMqttClient, type BrokerTarget } from '../mqtt/client.ts';
+import type { Policy } from '../nmap/policy.ts';
+import type { HostResult } from '../nmap/result.ts';
+import type { AttemptRecord } from '../storage/attempt.ts';
+import { decode, encode } from '../protocol/codec.ts';
+import { createTopics, type Topics } from '../protocol/topics.ts';
+import type { InfluxWriter } from '../storage/influx-writer.ts';
+import { parseCommandsFile } from './commands-file.ts';
+import { watchCommandsFile } from './commands-watcher.ts';
+import { MasterCore } from './core/master-core.ts';
+import type { Effect, Outgoing } from './core/types.ts';
+import { runEffects } from './effects-runner.ts';
+import { InfluxOutbox } from './influx-outbox.ts';
+import { MasterStore } from './store.ts';
+import { Telemetry } from './telemetry.ts';
+
+export interface MasterOptions {
+  masterId: string;
+  topicRoot: string;
+  broker: BrokerTarget;
+  username?: string;
+  password?: string;
+  commandsPath: string;
+  commandsPollMs: number;
+  stateDir: string;
+  helloIntervalMs: number;
+  jobTimeoutS: number;
+  maxAttempts: number;
+  policy: Policy;
+  influx: InfluxWriter | null;
+  clock: Clock;
+  logger: Logger;
+  /** Called when the master cannot go on (its journal failed); the CLI exits. */
+  onFatal(err: unknown): void;
+  /** Called after an ended attempt is filed (the demo prints it). */
+  onFinish?(record: AttemptRecord, hosts: readonly HostResult[]): void;
+}
+
+/** Compact the journal once it is this large and most of it is history. */
+const COMPACT_AT_BYTES = 64 * 1024 * 1024;
+
+export interface RunningMaster {
+  readonly core: MasterCore;
+  readonly store: MasterStore;
+  readonly outbox: InfluxOutbox | null;
+  /** Resolves once the master has subscribed and sent its first S_HELLO. */
+  readonly ready: Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The master's shell: it wires the pure core to the broker, the clock, the durable store, the
+ * commands file and InfluxDB. Everything that reaches the core passes through `apply`.
+ */
+export async function startMaster(o: MasterOptions): Promise<RunningMaster> {
+  const log = o.logger;
+  const topics = createTopics(o.topicRoot);
+  const core = new MasterCore({
+    masterId: o.masterId,
+    maxAttempts: o.maxAttempts,
+    lostAfterMs: o.helloIntervalMs,
+  });
+  const store = await MasterStore.open(o.stateDir, o.influx !== null, (r) => core.replay(r));
+  const outbox = o.influx
+    ? new InfluxOutbox({
+        store,
+        writer: o.influx,
+        clock: o.clock,
+        logger: log.child({ component: 'outbox' }),
+        batchPoints: 5000,
+        retryMinMs: 500,
+        retryMaxMs: 30_000,
+      })
+    : null;
+  const telemetry = o.influx ? new Telemetry(o.influx, log) : null;
+  let client: MqttClient | null = null;
+
+  const publish = (out: Outgoing) => {
+    const topic = out.to === 'all' ? topics.sHello() : topics.worker(out.to, out.channel);
+    client?.publish(topic, encode(out.message as never), { qos: out.channel === 'hello' ? 0 : 1 });
+  };
+  const apply = (effects: Effect[]) =>
+    runEffects(effects, {
+      append: (records) => store.append(records),
+      finish: async (record, hosts) => {
+        await store.finish(record, hosts);
+        outbox?.kick();
+        o.onFinish?.(record, hosts);
+      },
+      publish,
+      workerChanged: (w) => telemetry?.worker(w, o.clock.now()),
+      logger: log,
+      fatal: (err) => {
+        log.fatal({ err, code: 'SCANMESH_STORE_FAILED' }, 'durable store failed; stopping');
+        o.onFatal(err);
+      },
+    });
+
+  const restored = core.restored(o.clock.now());
+  const c = core.state.counts();
+  log.info({ ...c, backlog: store.outbox.size, state_dir: o.stateDir }, 'state restored');
+  await apply(restored);
+  await store.compact(core.snapshot());
+  outbox?.kick();
+
+  const onCommandsText = (text: string) => {
+    const file = parseCommandsFile(text, o.policy, o.jobTimeoutS);
+    for (const r of file.rejected) {
+      log.warn(
+        { code: r.code, line: r.line, command: r.text },
+        `commands line ${r.line} refused: ${r.reason}`,
+      );
+    }
+    void apply(core.commands(file.entries, o.clock.now()));
+  };
+  const watcher = watchCommandsFile({
+    path: o.commandsPath,
+    clock: o.clock,
+    logger: log,
+    pollMs: o.commandsPollMs,
+    onChange: onCommandsText,
+  });
+  await watcher.check();
+
+  const helloTimer: TimerHandle = o.clock.setInterval(() => helloRound(), o.helloIntervalMs);
+  const helloRound = () => {
+    const now = o.clock.now();
+    void apply(core.helloRound(now));
+    const counts = core.state.counts();
+    const workers = [...core.state.workers.values()];
+    if (telemetry) {
+      for (const w of workers) telemetry.worker(w, now);
+      telemetry.master(
+        {
+          master: o.masterId,
+          queue: counts.pending,
+          running: counts.running,
+          done: counts.done,
+          failed: counts.failed,
+          backlog: store.outbox.size,
+          workers: workers.length,
+          workersActive: workers.filter((w) => w.state !== 'INACTIVE').length,
+        },
+        now,
+      );
+      void telemetry.flush();
+    }
+    if (store.outbox.size > 0)
+      log.info({ backlog: store.outbox.size }, 'results waiting for InfluxDB');
+    if (store.journalBytes > COMPACT_AT_BYTES) {
+      store
+        .compact(core.snapshot())
+        .catch((err: unknown) => log.error({ err }, 'journal compaction failed'));
+    }
+  };
+
+  let resolveReady: () => void = () => undefined;
+  const ready = new Promise<void>((r) => (resolveReady = r));
+  client = createMqttClient(o.broker, {
+    clientId: `scanmesh-master-${o.masterId}`,
+    persistentSession: true,
+    reconnectPeriodMs: 1000,
+    keepaliveS: 30,
+    ...(o.username !== undefined ? { username: o.username } : {}),
+    ...(o.password !== undefined ? { password: o.password } : {}),
+  });
+  client.on('connect', () => {
+    client?.subscribe(
+      [topics.allWorkers('hello'), topics.allWorkers('bye'), topics.allWorkers('data')],
+      { qos: 1 },
+      (err) => {
+        if (err) return log.error({ err }, 'subscribe failed');
+        log.info({ root: topics.root }, 'connected to broker; discovering workers');
+        void apply(core.connected(o.clock.now()));
+        resolveReady();
+      },
+    );
+  });
+  client.on('reconnect', () => log.debug('reconnecting to broker'));
+  client.on('offline', () => log.warn('broker unreachable; retrying'));
+  client.on('error', (err) => log.warn({ err: err.message }, 'broker connection error'));
+  client.on('message', (topic, payload) => {
+    try {
+      onMessage(topics, topic, payload);
+    } catch (err) {
+      if (!isScanmeshError(err)) throw err;
+      log.warn({ code: err.code, topic, reason: err.message }, 'message dropped');
+    }
+  });
+
+  const onMessage = (t: Topics, topic: string, payload: Buffer) => {
+    const where = t.parseWorker(topic);
+    if (!where) throw new ScanmeshError('SCANMESH_BAD_TOPIC', `unexpected topic ${topic}`);
+    const now = o.clock.now();
+    const own = <M extends { worker: string }>(msg: M): M => {
+      if (msg.worker !== where.id) {
+        throw new ScanmeshError(
+          'SCANMESH_IDENTITY_MISMATCH',
+          `message names worker ${msg.worker} on the topic of ${where.id}`,
+        );
+      }
+      return msg;
+    };
+    switch (where.channel) {
+      case 'hello':
+        return void apply(core.clHello(own(decode(payload, ['CL_HELLO'])), now));
+      case 'bye':
+        return void apply(core.clBye(own(decode(payload, ['CL_BYE'])), now));
+      case 'data':
+        return void apply(core.data(own(decode(payload, ['DATA'])), now));
+      default:
+        throw new ScanmeshError('SCANMESH_BAD_TOPIC', `the master does not listen on ${topic}`);
+    }
+  };
+
+  return {
+    core,
+    store,
+    outbox,
+    ready,
+    async stop() {
+      watcher.stop();
+      o.clock.clear(helloTimer);
+      outbox?.stop();
+      await new Promise<void>((r) => client?.end(false, {}, () => r()));
+      await telemetry?.flush();
+      await store.close();
+    },
+  };
+}

@@ -1,0 +1,219 @@
+import { InfluxDB, type IPoint, type IPoolOptions, type ISingleHostConfig } from 'influx';
+import { RequestError, ServiceNotAvailableError } from 'influx/lib/src/pool.js';
+import { ScanmeshError } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import { schemas } from './points.ts';
+
+/**
+ * The only place where bytes leave scanmesh for InfluxDB (1.x HTTP API; 2.x/3.x through their v1
+ * compatibility endpoints). No retries in here: the caller keeps results in its durable outbox and
+ * decides when to try again; this module only says whether trying again can help (`retryable`).
+ */
+
+export interface InfluxWriterOptions {
+  /** `http(s)://[user:pass@]host[:port][/base-path]`; port defaults to 8086 (443 for https). */
+  url: string;
+  database: string;
+  username?: string;
+  password?: string;
+  /** InfluxDB 2.x/3.x API token, sent as `Authorization: Token …`. Not with username/password. */
+  token?: string;
+  logger: Logger;
+  /** Points per HTTP request. */
+  batchSize?: number;
+  /** Per-request timeout, in milliseconds. */
+  timeoutMs?: number;
+}
+
+export interface InfluxWriter {
+  /** Create the database unless SHOW DATABASES already lists it. */
+  ensureDatabase(): Promise<void>;
+  /** Write with nanosecond precision, `batchSize` points per request, in order. */
+  write(points: readonly IPoint[]): Promise<void>;
+  /** True when the server answers `/ping` with 2xx. Never throws. */
+  ping(): Promise<boolean>;
+  /** Run InfluxQL against the database; rows as the influx package parses them (`time` is an INanoDate). */
+  query<T = Record<string, unknown>>(influxql: string): Promise<T[]>;
+}
+
+const DEFAULTS = {
+  batchSize: 5_000,
+  timeoutMs: 30_000,
+};
+
+/**
+ * HTTP statuses that mean "these points will never be accepted as sent": a parse error, a field
+ * type conflict or a partial write (1.x: 400; 2.x: 422) and a body too large (413). Retrying them
+ * would block the outbox forever. Every other failure (network, timeout, 5xx, 401/403 until an
+ * operator fixes credentials, 404 until the database exists) can succeed later.
+ */
+const REJECTED_STATUSES = new Set([400, 413, 422]);
+
+export class InfluxError extends ScanmeshError {
+  /** Whether the same request can succeed later. False: the data or the query itself is refused. */
+  readonly retryable: boolean;
+  /** The HTTP status when the server answered 3xx/4xx, else null. */
+  readonly status: number | null;
+
+  constructor(message: string, cause: unknown) {
+    super('SCANMESH_INFLUX_FAILED', message, { cause });
+    this.name = 'InfluxError';
+    this.status = cause instanceof RequestError ? (cause.res.statusCode ?? null) : null;
+    this.retryable = isRetryableCause(cause, this.status);
+  }
+}
+
+export function isRetryableInfluxError(err: unknown): boolean {
+  return err instanceof InfluxError && err.retryable;
+}
+
+function isRetryableCause(cause: unknown, status: number | null): boolean {
+  if (status !== null) return !REJECTED_STATUSES.has(status);
+  // 5xx, request timeouts and "no host available" (the pool's own error type).
+  if (cause instanceof ServiceNotAvailableError) return true;
+  // Node system errors: ECONNREFUSED, ECONNRESET, ETIMEDOUT, ENOTFOUND, EPIPE, …
+  if (cause instanceof Error && typeof (cause as NodeJS.ErrnoException).code === 'string') {
+    return true;
+  }
+  // Schema coercion, InfluxQL errors, unparsable answers: the same input fails the same way.
+  return false;
+}
+
+/**
+ * The influx package fills a missing username with `root` and then sends `root:root` as Basic
+ * auth on every request, which would also replace a token header. null switches that off.
+ */
+const NO_BASIC_AUTH = null as unknown as string;
+
+/** The package's pool retries and takes a failing host out of rotation; the caller owns retries. */
+const NEVER_BACK_OFF: NonNullable<IPoolOptions['backoff']> = {
+  getDelay: () => 0,
+  next: () => NEVER_BACK_OFF,
+  reset: () => NEVER_BACK_OFF,
+};
+
+export function createInfluxWriter(options: InfluxWriterOptions): InfluxWriter {
+  const batchSize = options.batchSize ?? DEFAULTS.batchSize;
+  const timeoutMs = options.timeoutMs ?? DEFAULTS.timeoutMs;
+  requirePositiveInteger('batchSize', batchSize);
+  requirePositiveInteger('timeoutMs', timeoutMs);
+  if (options.database === '') {
+    throw new ScanmeshError('SCANMESH_BAD_CONFIG', 'influx database: expected a non-empty name');
+  }
+  const database = options.database;
+  const logger = options.logger.child({ component: 'influx', database });
+  const influx = new InfluxDB(clientConfig(options, timeoutMs));
+
+  const fail = (what: string, err: unknown): InfluxError => {
+    const error = new InfluxError(`${what}: ${describe(err)}`, err);
+    const record = { code: error.code, status: error.status, retryable: error.retryable };
+    if (error.retryable) logger.warn(record, error.message);
+    else logger.error(record, `${error.message} (will not succeed if retried as is)`);
+    return error;
+  };
+
+  return {
+    async ensureDatabase() {
+      try {
+        const names = await influx.getDatabaseNames();
+        if (!names.includes(database)) await influx.createDatabase(database);
+      } catch (err) {
+        throw fail(`could not ensure database ${database}`, err);
+      }
+    },
+
+    async write(points) {
+      for (let start = 0; start < points.length; start += batchSize) {
+        const batch = points.slice(start, start + batchSize);
+        const what = `writing points ${start}-${start + batch.length - 1} of ${points.length} failed`;
+        let sending: Promise<void>;
+        try {
+          // Throws synchronously when a point does not fit the schema: nothing was sent.
+          sending = influx.writePoints(batch, { precision: 'n' });
+        } catch (err) {
+          throw fail(`${what} before sending`, err);
+        }
+        // Earlier batches are written; a retry rewrites them with the same timestamps, which
+        // InfluxDB treats as an overwrite, so the caller can always retry the whole call.
+        try {
+          await sending;
+        } catch (err) {
+          throw fail(what, err);
+        }
+      }
+    },
+
+    async ping() {
+      try {
+        const hosts = await influx.ping(Math.min(timeoutMs, 5_000));
+        return hosts.length > 0 && hosts.every((h) => h.online);
+      } catch {
+        return false;
+      }
+    },
+
+    async query<T>(influxql: string) {
+      try {
+        return (await influx.query<T>(influxql)) as T[];
+      } catch (err) {
+        throw fail(`query failed`, err);
+      }
+    },
+  };
+}
+
+/** The InfluxDB client configuration, validated: a bad URL fails here, not at the first write. */
+function clientConfig(options: InfluxWriterOptions, timeoutMs: number): ISingleHostConfig {
+  let url: URL;
+  try {
+    url = new URL(options.url);
+  } catch {
+    throw badConfig('url', `expected http(s)://host[:port], got ${JSON.stringify(options.url)}`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw badConfig('url', `expected an http or https URL, got ${url.protocol}`);
+  }
+  const username = options.username ?? (decodeURIComponent(url.username) || undefined);
+  const password = options.password ?? decodeURIComponent(url.password);
+  if (options.token !== undefined && username !== undefined) {
+    throw badConfig('token', 'give either a token or username/password, not both');
+  }
+  const https = url.protocol === 'https:';
+  return {
+    protocol: https ? 'https' : 'http',
+    // Keeps IPv6 brackets: the package rebuilds a URL string from host and port.
+    host: url.hostname,
+    port: url.port === '' ? (https ? 443 : 8086) : Number(url.port),
+    // A base path, for InfluxDB behind a reverse proxy; the database is its own option.
+    path: url.pathname === '/' ? '' : url.pathname.replace(/\/$/, ''),
+    database: options.database,
+    username: username ?? NO_BASIC_AUTH,
+    password,
+    // Request headers from host options go out on every request, /ping included.
+    ...(options.token !== undefined && {
+      options: { headers: { Authorization: `Token ${options.token}` } },
+    }),
+    pool: { maxRetries: 0, backoff: NEVER_BACK_OFF, requestTimeout: timeoutMs },
+    // Copies: the package writes the database into each schema object it is given.
+    schema: schemas.map((s) => ({
+      measurement: s.measurement,
+      database: options.database,
+      tags: [...s.tags],
+      fields: { ...s.fields },
+    })),
+  };
+}
+
+function describe(err: unknown): string {
+  return err instanceof Error ? err.message || err.constructor.name : String(err);
+}
+
+function badConfig(option: string, expected: string): ScanmeshError {
+  return new ScanmeshError('SCANMESH_BAD_CONFIG', `influx ${option}: ${expected}`);
+}
+
+function requirePositiveInteger(option: string, value: number): void {
+  if (!Number.isSafeInteger(value) || value <= 0) {
+    throw badConfig(option, `expected a positive integer, got ${value}`);
+  }
+}

@@ -1,0 +1,202 @@
+import type { MqttClient } from 'mqtt';
+import type { Clock } from '../clock.ts';
+import { isScanmeshError, ScanmeshError } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import { createMqttClient, type BrokerTarget } from '../mqtt/client.ts';
+import { resolveCommand, type Policy } from '../nmap/policy.ts';
+import type { Resolve } from '../nmap/scope.ts';
+import { runNmap } from '../nmap/runner.ts';
+import { nmapVersion } from '../nmap/version.ts';
+import { decode, encode } from '../protocol/codec.ts';
+import type { Job } from '../protocol/messages/job.ts';
+import { createTopics } from '../protocol/topics.ts';
+import { WorkerCore } from './core/worker-core.ts';
+import type { WorkerEffect } from './core/types.ts';
+import { openSpool } from './spool.ts';
+
+export interface WorkerOptions {
+  id: string;
+  topicRoot: string;
+  broker: BrokerTarget;
+  username?: string;
+  password?: string;
+  slots: number;
+  stateDir: string;
+  nmapPath: string;
+  policy: Policy;
+  resolve: Resolve;
+  resendAfterMs: number;
+  clock: Clock;
+  logger: Logger;
+  onFatal(err: unknown): void;
+}
+
+export interface RunningWorker {
+  readonly core: WorkerCore;
+  /** Resolves once connected and subscribed for the first time. */
+  readonly ready: Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The worker's shell: broker, spool, nmap and the policy check around the pure core. Every DATA
+ * goes to the spool before it goes on the wire, and leaves the spool only on the master's DATA_ACK.
+ */
+export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
+  const log = o.logger;
+  const topics = createTopics(o.topicRoot);
+  const spool = await openSpool(o.stateDir, { log });
+  const version = await nmapVersion(o.nmapPath).catch(() => 'unknown');
+  const core = new WorkerCore(
+    { id: o.id, nmapVersion: version, slots: o.slots, resendAfterMs: o.resendAfterMs },
+    spool.pending(),
+  );
+  log.info({ nmap: version, slots: o.slots, spooled: spool.size }, 'worker starting');
+  const runs = new Map<string, AbortController>();
+  let client: MqttClient | null = null;
+
+  const publish = (topic: string, message: unknown, qos: 0 | 1) =>
+    client?.publish(topic, encode(message as never), { qos });
+
+  const apply = (effects: WorkerEffect[]): Promise<void> => {
+    let chain: Promise<void> = Promise.resolve();
+    for (const e of effects) {
+      switch (e.type) {
+        case 'hello':
+          chain = chain.then(() => void publish(topics.worker(o.id, 'hello'), e.message, 1));
+          break;
+        case 'spool':
+          chain = chain.then(() => spool.put(e.message));
+          break;
+        case 'send':
+          chain = chain.then(() => void publish(topics.worker(o.id, 'data'), e.message, 1));
+          break;
+        case 'forget':
+          chain = chain.then(() => spool.ack(e.job, e.attempt, e.seq));
+          break;
+        case 'run':
+          run(e.job);
+          break;
+        case 'abort':
+          runs.get(`${e.job}#${e.attempt}`)?.abort(new Error(e.reason));
+          break;
+        case 'log':
+          log[e.level](e.data, e.msg);
+          break;
+      }
+    }
+    return chain.catch((err: unknown) => {
+      log.fatal({ err, code: 'SCANMESH_STORE_FAILED' }, 'spool failed; stopping');
+      o.onFatal(err);
+    });
+  };
+
+  const run = (job: Job) => {
+    const key = `${job.job}#${job.attempt}`;
+    const controller = new AbortController();
+    runs.set(key, controller);
+    const startedAt = o.clock.now();
+    const refused = (err: ScanmeshError) => ({
+      status: 'failed' as const,
+      exitCode: null,
+      error: err.message,
+      code: err.code,
+      meta: null,
+      stats: null,
+      startedAt,
+      finishedAt: o.clock.now(),
+      hostCount: 0,
+    });
+    resolveCommand(job.args, o.policy, o.resolve)
+      .then(
+        (checked) =>
+          runNmap({
+            args: checked.args,
+            timeoutMs: job.timeoutS * 1000,
+            nmapPath: o.nmapPath,
+            signal: controller.signal,
+            onHost: (host) => void apply(core.hostFound(job.job, job.attempt, host)),
+          }),
+        (err: unknown) => {
+          if (!isScanmeshError(err)) throw err;
+          log.warn(
+            { code: err.code, job: job.job, reason: err.message },
+            'job refused by the worker policy',
+          );
+          return refused(err);
+        },
+      )
+      .then((outcome) => apply(core.runEnded(job.job, job.attempt, outcome)))
+      .catch((err: unknown) => log.error({ err, job: job.job }, 'job run failed unexpectedly'))
+      .finally(() => runs.delete(key));
+  };
+
+  let resolveReady: () => void = () => undefined;
+  const ready = new Promise<void>((r) => (resolveReady = r));
+  client = createMqttClient(o.broker, {
+    clientId: `scanmesh-worker-${o.id}`,
+    persistentSession: true,
+    reconnectPeriodMs: 2000,
+    keepaliveS: 15,
+    will: {
+      topic: topics.worker(o.id, 'bye'),
+      payload: encode({ kind: 'CL_BYE', worker: o.id }),
+      qos: 1,
+      retain: false,
+    },
+    ...(o.username !== undefined ? { username: o.username } : {}),
+    ...(o.password !== undefined ? { password: o.password } : {}),
+  });
+  let connectedOnce = false;
+  client.on('connect', () => {
+    client?.subscribe(
+      {
+        [topics.sHello()]: { qos: 0 },
+        [topics.worker(o.id, 'jobs')]: { qos: 1 },
+        [topics.worker(o.id, 'ack')]: { qos: 1 },
+      },
+      (err) => {
+        if (err) return log.error({ err }, 'subscribe failed');
+        log.info(
+          { worker: o.id, resend: core.pending },
+          connectedOnce ? 'reconnected to broker' : 'connected to broker',
+        );
+        connectedOnce = true;
+        void apply(core.connected(o.clock.now()));
+        resolveReady();
+      },
+    );
+  });
+  client.on('offline', () => log.warn({ worker: o.id }, 'broker unreachable; retrying'));
+  client.on('error', (err) => log.warn({ err: err.message }, 'broker connection error'));
+  client.on('message', (topic, payload) => {
+    try {
+      onMessage(topic, payload);
+    } catch (err) {
+      if (!isScanmeshError(err)) throw err;
+      log.warn({ code: err.code, topic, reason: err.message }, 'message dropped');
+    }
+  });
+
+  const onMessage = (topic: string, payload: Buffer) => {
+    const now = o.clock.now();
+    if (topic === topics.sHello()) return void apply(core.sHello(now));
+    if (topic === topics.worker(o.id, 'jobs')) {
+      const msg = decode(payload, ['JOB', 'CANCEL']);
+      return void apply(msg.kind === 'JOB' ? core.job(msg, now) : core.cancel(msg));
+    }
+    if (topic === topics.worker(o.id, 'ack'))
+      return void apply(core.ack(decode(payload, ['DATA_ACK'])));
+    throw new ScanmeshError('SCANMESH_BAD_TOPIC', `the worker does not listen on ${topic}`);
+  };
+
+  return {
+    core,
+    ready,
+    async stop() {
+      for (const c of runs.values()) c.abort(new Error('worker stopping'));
+      await new Promise<void>((r) => client?.end(false, {}, () => r()));
+      await spool.close();
+    },
+  };
+}
