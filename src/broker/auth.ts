@@ -1,4 +1,11 @@
-import type { AedesOptions, AuthErrorCode, Client, ConnectPacket, PublishPacket } from 'aedes';
+import type {
+  AedesOptions,
+  AuthErrorCode,
+  Client,
+  ConnectPacket,
+  Connection,
+  PublishPacket,
+} from 'aedes';
 import { ScanmeshError, type ErrorCode } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { Topics } from '../protocol/topics.ts';
@@ -13,7 +20,7 @@ export interface AuthOptions {
   allowAnonymous: boolean;
   topics: Topics;
   /** True for a connection this process made through `attach` (see embedded.ts). */
-  isLocal: (conn: unknown) => boolean;
+  isLocal: (conn: Connection) => boolean;
   logger: Logger;
 }
 
@@ -44,10 +51,11 @@ export function createAuthHandlers(options: AuthOptions): AuthHandlers {
   // The CONNECT's will, kept from preConnect (which sees the packet) for authenticate (which
   // does not) and for recognising the will when aedes publishes it at disconnect.
   const wills = new WeakMap<Client, Will>();
-  // Unknown users are checked against this too, so a refusal takes as long whether or not the
-  // name exists: response time does not reveal which worker ids are enrolled.
+  // Unknown users are checked against this too, at the same cost as the real ones, so a refusal
+  // takes as long whether or not the name exists: timing does not reveal enrolled worker ids.
+  const decoyParams = options.users?.users[0]?.params ?? DEFAULT_SCRYPT;
   let decoy: BrokerUser | undefined;
-  const decoyUser = () => (decoy ??= hashPassword('decoy', 'worker', 'decoy', DEFAULT_SCRYPT));
+  const decoyUser = () => (decoy ??= hashPassword('decoy', 'worker', 'decoy', decoyParams));
 
   const refuse = (code: ErrorCode, returnCode: AuthErrorCode, reason: string): Refusal =>
     Object.assign(new ScanmeshError(code, reason), { returnCode });

@@ -12,7 +12,10 @@ export interface EmbeddedBroker {
   readonly host: string;
   /** The TLS listener's port, when `tls` was given. */
   readonly tlsPort?: number;
-  /** Attach a client living in this process (the master) without a socket. */
+  /**
+   * Attach a client living in this process (the master) without a socket. It is trusted as a
+   * master without credentials: hand it in-memory streams only, never a network socket.
+   */
   attach(stream: Duplex): void;
   close(): Promise<void>;
 }
@@ -28,14 +31,15 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
   const o = await resolveBrokerOptions(options);
   const log = o.logger;
 
-  // `attach` is reachable only by code in this process, and duplex streams cannot be forged
-  // from the network, so a stream in this set is the master: it logs in without a password.
-  const local = new WeakSet<object>();
+  // `attach` is reachable only by code in this process, and the in-memory streams it is given
+  // cannot be reached from the network, so a stream in this set is the master: it logs in
+  // without a password (still held to the master ACL). The set is private to this closure.
+  const local = new WeakSet<Duplex>();
   const auth = createAuthHandlers({
     users: o.users,
     allowAnonymous: o.allowAnonymous,
     topics: o.topics,
-    isLocal: (conn) => typeof conn === 'object' && conn !== null && local.has(conn),
+    isLocal: (conn) => local.has(conn),
     logger: log,
   });
   const aedes = await Aedes.createBroker({ id: 'scanmesh', ...auth });

@@ -51,10 +51,33 @@ export interface ResolvedBrokerOptions {
   maxPacketBytes: number;
 }
 
+const KNOWN_KEYS: ReadonlySet<string> = new Set([
+  'port',
+  'host',
+  'logger',
+  'users',
+  'allowAnonymous',
+  'topicRoot',
+  'tls',
+  'tlsPort',
+  'maxPacketBytes',
+]);
+
 /** Validate once, before any socket opens; every refusal names the option and why. */
 export async function resolveBrokerOptions(
   o: EmbeddedBrokerOptions,
 ): Promise<ResolvedBrokerOptions> {
+  for (const k of Object.keys(o)) {
+    if (KNOWN_KEYS.has(k)) continue;
+    const why =
+      k === 'wsPort'
+        ? 'a WebSocket listener needs the "ws" package as a direct dependency, which scanmesh does not have yet'
+        : 'it is not an embedded broker option';
+    throw new ScanmeshError('SCANMESH_BAD_CONFIG', `broker option "${k}" refused: ${why}`);
+  }
+  if (o.tlsPort !== undefined && o.tls === undefined) {
+    throw new ScanmeshError('SCANMESH_BAD_CONFIG', 'tlsPort is set but tls (cert and key) is not');
+  }
   const allowAnonymous = o.allowAnonymous ?? DEFAULTS.allowAnonymous;
   if (allowAnonymous && !isLoopback(o.host)) {
     throw new ScanmeshError(

@@ -30,31 +30,14 @@ export interface ClientOptions {
  * mqtt.js reconnects forever by calling the stream builder again.
  */
 export function createMqttClient(target: BrokerTarget, options: ClientOptions): MqttClient {
-  // Parsed and read once, so a bad URL or CA file fails here rather than on every reconnect.
-  const url = 'url' in target ? parseBrokerUrl(target.url) : null;
-  const ca =
-    url?.protocol === 'mqtts' && options.tlsCa !== undefined ? readPem(options.tlsCa) : undefined;
-  const streamBuilder = () => {
-    if ('inProcess' in target) {
-      const [ours, theirs] = duplexPair();
-      target.inProcess(theirs);
-      return ours;
-    }
-    const { protocol, host, port } = url as NonNullable<typeof url>;
-    const socket =
-      protocol === 'mqtts'
-        ? tls.connect({
-            host,
-            port,
-            ...(ca !== undefined ? { ca } : {}),
-            rejectUnauthorized: options.rejectUnauthorized ?? true,
-            // SNI must be a DNS name (RFC 6066); for an IP literal Node checks the IP SANs.
-            ...(net.isIP(host) === 0 ? { servername: host } : {}),
-          })
-        : net.connect({ host, port });
-    socket.setNoDelay(true);
-    return socket;
-  };
+  const streamBuilder =
+    'inProcess' in target
+      ? () => {
+          const [ours, theirs] = duplexPair();
+          target.inProcess(theirs);
+          return ours;
+        }
+      : dialer(parseBrokerUrl(target.url), options);
   return new MqttClient(streamBuilder, {
     clientId: options.clientId,
     clean: !options.persistentSession,
@@ -67,6 +50,23 @@ export function createMqttClient(target: BrokerTarget, options: ClientOptions): 
     ...(options.password !== undefined ? { password: options.password } : {}),
     ...(options.will ? { will: options.will } : {}),
   });
+}
+
+/** A socket factory for one broker URL; the URL and CA are read once, not per reconnect. */
+function dialer(url: ReturnType<typeof parseBrokerUrl>, options: ClientOptions): () => net.Socket {
+  const { protocol, host, port } = url;
+  if (protocol === 'mqtt') {
+    return () => net.connect({ host, port }).setNoDelay(true);
+  }
+  const tlsOptions: tls.ConnectionOptions = {
+    host,
+    port,
+    ...(options.tlsCa !== undefined ? { ca: readPem(options.tlsCa) } : {}),
+    rejectUnauthorized: options.rejectUnauthorized ?? true,
+    // SNI must be a DNS name (RFC 6066); for an IP literal Node checks the IP SANs instead.
+    ...(net.isIP(host) === 0 ? { servername: host } : {}),
+  };
+  return () => tls.connect(tlsOptions).setNoDelay(true);
 }
 
 export function parseBrokerUrl(raw: string): {

@@ -84,6 +84,7 @@ describe('the mesh, end to end', () => {
       '0',
       '--bind',
       '127.0.0.1',
+      '--allow-anonymous',
       '--commands',
       commands,
       '--state-dir',
@@ -134,8 +135,14 @@ describe('the mesh, end to end', () => {
     const closed = await influx.query<{ host: string; port: string }>(
       `SELECT "host", "port", "open" FROM "port" WHERE "state" = 'closed'`,
     );
+    // The third command probes each host's first listener port on the other host, where it is closed.
     expect(closed.map((r) => `${r.host}:${r.port}`).sort()).toEqual(
-      [`127.0.0.1:${closedA}`, `127.0.0.2:${closedB}`].sort(),
+      [
+        `127.0.0.1:${closedA}`,
+        `127.0.0.2:${closedB}`,
+        `127.0.0.1:${onB.ports[0]}`,
+        `127.0.0.2:${onA.ports[0]}`,
+      ].sort(),
     );
   });
 
@@ -184,7 +191,7 @@ describe('the mesh, end to end', () => {
       expect.objectContaining({ status: 'completed', worker: survivor }),
     ]);
     const ports = await influx.query<{ port: string; worker: string }>(
-      `SELECT "port", "worker", "state" FROM "port" WHERE "job" = '${q.job as string}'`,
+      `SELECT "port", "worker", "state", "open" FROM "port" WHERE "job" = '${q.job as string}'`,
     );
     expect(ports.map((p) => Number(p.port)).sort((a, b) => a - b)).toEqual(
       [...slowPorts].sort((a, b) => a - b),

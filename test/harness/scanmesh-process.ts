@@ -17,7 +17,11 @@ export class ScanmeshProcess {
   readonly child: ChildProcess;
   readonly lines: LogLine[] = [];
   readonly stderr: string[] = [];
-  private waiters: { test: (l: LogLine) => boolean; resolve: (l: LogLine) => void }[] = [];
+  private waiters: {
+    test: (l: LogLine) => boolean;
+    resolve: (l: LogLine) => void;
+    reject: (e: Error) => void;
+  }[] = [];
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 
   constructor(args: string[], env: NodeJS.ProcessEnv = {}) {
@@ -36,7 +40,14 @@ export class ScanmeshProcess {
       this.child.once('exit', (code, signal) => resolve({ code, signal })),
     );
     running.add(this);
-    void this.exited.then(() => running.delete(this));
+    void this.exited.then(({ code, signal }) => {
+      running.delete(this);
+      const err = new Error(
+        `scanmesh ${args[0]} exited (${signal ?? code}); stderr: ${this.stderr.join('').slice(-2000)}`,
+      );
+      for (const w of this.waiters) w.reject(err);
+      this.waiters = [];
+    });
   }
 
   /** Resolves with the first log line (past or future) that matches. */
@@ -54,6 +65,10 @@ export class ScanmeshProcess {
         resolve: (l) => {
           clearTimeout(timer);
           resolve(l);
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
         },
       });
     });
