@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { createPolicy, DEFAULT_POLICY } from '../nmap/policy.ts';
+import { parseCommandsFile } from './commands-file.ts';
+
+describe('commands file', () => {
+  it('skips comments and blank lines, drops a leading nmap, and numbers nothing it ignores', () => {
+    const file = parseCommandsFile(
+      ['# a comment', '', '   ', 'nmap -sT -p 80 127.0.0.1', '-sT -p 443 127.0.0.2'].join('\n'),
+      DEFAULT_POLICY,
+      300,
+    );
+    expect(file.rejected).toEqual([]);
+    expect(file.entries.map((e) => [e.command, e.timeoutS])).toEqual([
+      ['-sT -p 80 127.0.0.1', 300],
+      ['-sT -p 443 127.0.0.2', 300],
+    ]);
+  });
+
+  it('gives the same line the same id wherever it moves, and repeats distinct ids', () => {
+    const a = parseCommandsFile('-sT -p 80 127.0.0.1\n-sT -p 81 127.0.0.1\n', DEFAULT_POLICY, 300);
+    const b = parseCommandsFile(
+      '# moved\nnmap -sT -p 81 127.0.0.1\n-sT -p 80 127.0.0.1\n-sT  -p 80  127.0.0.1\n',
+      DEFAULT_POLICY,
+      300,
+    );
+    const [p80, p81] = a.entries.map((e) => e.id);
+    expect(p80).toMatch(/^j-[0-9a-f]{12}-1$/);
+    expect(b.entries.map((e) => e.id)).toEqual([p81, p80, p80!.replace(/-1$/, '-2')]);
+  });
+
+  it('reports refused lines with their number and code; the rest still runs', () => {
+    const file = parseCommandsFile(
+      [
+        '-sT -p 80 127.0.0.1',
+        'nmap -oN out.txt 127.0.0.1',
+        '-sT 10.0.0.0/24',
+        'nmap -sT 127.0.0.1 > out.txt',
+        '-sT -p 22 127.0.0.1',
+      ].join('\n'),
+      DEFAULT_POLICY,
+      300,
+    );
+    expect(file.entries.map((e) => e.command)).toEqual([
+      '-sT -p 80 127.0.0.1',
+      '-sT -p 22 127.0.0.1',
+    ]);
+    expect(file.rejected.map((r) => [r.line, r.code])).toEqual([
+      [2, 'SCANMESH_REFUSED_OPTION'],
+      [3, 'SCANMESH_OUT_OF_SCOPE'],
+      [4, 'SCANMESH_BAD_COMMAND'],
+    ]);
+    expect(file.rejected[0]?.reason).toMatch(/-oN/);
+  });
+
+  it('adds the configured rate ceiling to every job', () => {
+    const file = parseCommandsFile(
+      '-sT -p 80 127.0.0.1\n-sT --max-rate 5000 -p 81 127.0.0.1\n',
+      createPolicy({ maxRate: 100 }),
+      300,
+    );
+    for (const e of file.entries) expect(e.args.join(' ')).toMatch(/--max-rate 100\b/);
+    expect(file.entries[1]?.args.join(' ')).not.toContain('5000');
+  });
+});
