@@ -63,7 +63,7 @@ export async function loadUsers(path: string = DEFAULT_USERS_PATH): Promise<User
   } catch (err) {
     throw new ScanmeshError(
       'SCANMESH_BAD_CONFIG',
-      `users file ${path} cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)}); create it with addUser / "scanmesh users add"`,
+      `users file ${path} cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)}); create it with "scanmesh user add"`,
       { cause: err },
     );
   }

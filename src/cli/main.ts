@@ -3,6 +3,7 @@ import { isScanmeshError } from '../errors.ts';
 import { brokerCommand } from './commands/broker.ts';
 import { demoCommand } from './commands/demo.ts';
 import { masterCommand } from './commands/master.ts';
+import { userCommand } from './commands/user.ts';
 import { workerCommand } from './commands/worker.ts';
 
 const program = new Command('scanmesh')
@@ -12,6 +13,7 @@ const program = new Command('scanmesh')
   .addCommand(workerCommand())
   .addCommand(brokerCommand())
   .addCommand(demoCommand())
+  .addCommand(userCommand())
   .exitOverride();
 
 try {

@@ -270,6 +270,25 @@ export const workerSpec: Spec = [
     schema: t.seconds(),
     default: 10,
   }),
+  // security: job signatures (begin)
+  key({
+    key: 'masterKey',
+    flag: '--master-key <file>',
+    env: 'SCANMESH_MASTER_KEY',
+    file: 'broker.master_key',
+    describe: "the master's public key (its <state-dir>/master.pub); jobs must be signed by it",
+    schema: t.string(),
+  }),
+  key({
+    key: 'insecureUnsignedJobs',
+    flag: '--insecure-unsigned-jobs',
+    env: 'SCANMESH_INSECURE_UNSIGNED_JOBS',
+    file: 'worker.insecure_unsigned_jobs',
+    describe: 'run jobs without checking signatures (anyone who can publish runs nmap here)',
+    schema: t.flag(),
+    default: false,
+  }),
+  // security: job signatures (end)
   ...common,
   ...scanning,
 ];

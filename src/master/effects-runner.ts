@@ -17,12 +17,13 @@ export interface EffectPorts {
 /**
  * Carries out one step's effects in order. Within a step every effect waits for the durable writes
  * before it (an ack never overtakes the record it acknowledges); consecutive records go to the
- * journal in one append. Steps do not wait for each other, so the journal's group commit gathers
+ * journal in one append, and log lines come last. Steps do not wait for each other, so the journal's group commit gathers
  * the records of many steps into one fsync.
  */
 export function runEffects(effects: readonly Effect[], ports: EffectPorts): Promise<void> {
   let chain: Promise<void> = Promise.resolve();
   let records: MasterRecord[] = [];
+  const logs: Extract<Effect, { type: 'log' }>[] = [];
   const flushRecords = () => {
     if (records.length === 0) return;
     const batch = records;
@@ -43,7 +44,7 @@ export function runEffects(effects: readonly Effect[], ports: EffectPorts): Prom
         chain = chain.then(() => ports.publish(e.out));
         break;
       case 'log':
-        ports.logger[e.level](e.data, e.msg);
+        logs.push(e);
         break;
       case 'worker-changed':
         ports.workerChanged(e.worker);
@@ -51,5 +52,8 @@ export function runEffects(effects: readonly Effect[], ports: EffectPorts): Prom
     }
   }
   flushRecords();
+  // Logged once the step's writes are done: "job done" in the log means the result is on disk.
+  if (logs.length > 0)
+    chain = chain.then(() => logs.forEach((l) => ports.logger[l.level](l.data, l.msg)));
   return chain.catch((err: unknown) => ports.fatal(err));
 }

@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto';
 import type { MqttClient } from 'mqtt';
 import type { Clock, TimerHandle } from '../clock.ts';
 import { isScanmeshError, ScanmeshError } from '../errors.ts';
@@ -8,6 +9,7 @@ import type { HostResult } from '../nmap/result.ts';
 import type { AttemptRecord } from '../storage/attempt.ts';
 import { decode, encode } from '../protocol/codec.ts';
 import { createTopics, type Topics } from '../protocol/topics.ts';
+import { sign } from '../security/job-signature.ts';
 import type { InfluxWriter } from '../storage/influx-writer.ts';
 import { parseCommandsFile } from './commands-file.ts';
 import { watchCommandsFile } from './commands-watcher.ts';
@@ -38,6 +40,8 @@ export interface MasterOptions {
   onFatal(err: unknown): void;
   /** Called after an ended attempt is filed (the demo prints it). */
   onFinish?(record: AttemptRecord, hosts: readonly HostResult[]): void;
+  /** Ed25519 key that signs every JOB and CANCEL (security/job-signature.ts); null: unsigned. */
+  signingKey?: KeyObject | null;
 }
 
 /** Compact the journal once it is this large and most of it is history. */
@@ -81,7 +85,12 @@ export async function startMaster(o: MasterOptions): Promise<RunningMaster> {
 
   const publish = (out: Outgoing) => {
     const topic = out.to === 'all' ? topics.sHello() : topics.worker(out.to, out.channel);
-    client?.publish(topic, encode(out.message as never), { qos: out.channel === 'hello' ? 0 : 1 });
+    // security: JOB/CANCEL signed for this one worker and mesh, so workers can refuse forgeries.
+    const message =
+      out.channel === 'jobs' && o.signingKey
+        ? sign(out.message, o.signingKey, { topicRoot: topics.root, worker: out.to })
+        : out.message;
+    client?.publish(topic, encode(message as never), { qos: out.channel === 'hello' ? 0 : 1 });
   };
   const apply = (effects: Effect[]) =>
     runEffects(effects, {

@@ -15,6 +15,7 @@ export class Telemetry {
   private buffer: IPoint[] = [];
   private dropped = 0;
   private flushing = false;
+  private databaseReady = false;
   private readonly writer: InfluxWriter;
   private readonly logger: Logger;
 
@@ -49,6 +50,8 @@ export class Telemetry {
     const batch = this.buffer;
     this.buffer = [];
     try {
+      if (!this.databaseReady) await this.writer.ensureDatabase();
+      this.databaseReady = true;
       await this.writer.write(batch);
       if (this.dropped > 0)
         this.logger.warn(

@@ -21,6 +21,27 @@ const schemas = {
   DATA_ACK: dataAck,
 } as const;
 
+/**
+ * Refusal reasons echo text the sender chose (a kind, an unknown key's name) and go to the log;
+ * clipped, so a 1 MiB key name costs one short log line, not a 1 MiB one.
+ */
+const MAX_ECHO_CHARS = 200;
+function clip(text: string): string {
+  return text.length > MAX_ECHO_CHARS
+    ? `${text.slice(0, MAX_ECHO_CHARS)}… (${text.length} chars)`
+    : text;
+}
+
+/**
+ * Names a refused kind without serialising it: a kind of 100,000 nested arrays would overflow
+ * JSON.stringify's stack, and a RangeError is no ScanmeshError, so it would crash the receiver.
+ */
+function describeKind(kind: unknown): string {
+  if (typeof kind === 'string') return clip(JSON.stringify(kind));
+  if (kind === undefined) return '(missing)';
+  return `of type ${kind === null ? 'null' : Array.isArray(kind) ? 'array' : typeof kind}`;
+}
+
 export type MessageKind = keyof typeof schemas;
 export type MessageOf<K extends MessageKind> = z.infer<(typeof schemas)[K]>;
 
@@ -56,7 +77,7 @@ export function decode<K extends MessageKind>(
   if (typeof kind !== 'string' || !(kinds as readonly string[]).includes(kind)) {
     throw new ScanmeshError(
       'SCANMESH_BAD_MESSAGE',
-      `kind ${JSON.stringify(kind)} is not one of ${kinds.join(', ')}`,
+      `kind ${describeKind(kind)} is not one of ${kinds.join(', ')}`,
     );
   }
   const result = schemas[kind as K].safeParse(value);
@@ -65,7 +86,7 @@ export function decode<K extends MessageKind>(
     const where = issue && issue.path.length > 0 ? issue.path.join('.') : '(root)';
     throw new ScanmeshError(
       'SCANMESH_BAD_MESSAGE',
-      `${kind}: ${where}: ${issue?.message ?? 'invalid'}`,
+      `${kind}: ${clip(`${where}: ${issue?.message ?? 'invalid'}`)}`,
     );
   }
   return result.data as MessageOf<K>;

@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto';
 import type { MqttClient } from 'mqtt';
 import type { Clock } from '../clock.ts';
 import { isScanmeshError, ScanmeshError } from '../errors.ts';
@@ -10,6 +11,8 @@ import { nmapVersion } from '../nmap/version.ts';
 import { decode, encode } from '../protocol/codec.ts';
 import type { Job } from '../protocol/messages/job.ts';
 import { createTopics } from '../protocol/topics.ts';
+import { assertSigned } from '../security/job-signature.ts';
+import { fingerprint } from '../security/master-key.ts';
 import { WorkerCore } from './core/worker-core.ts';
 import type { WorkerEffect } from './core/types.ts';
 import { openSpool } from './spool.ts';
@@ -29,6 +32,12 @@ export interface WorkerOptions {
   clock: Clock;
   logger: Logger;
   onFatal(err: unknown): void;
+  /**
+   * The master's pinned Ed25519 public key: JOB and CANCEL must carry its signature for this
+   * worker and topic root. null accepts unsigned jobs (explicitly insecure); left out, the worker
+   * refuses to start, so forgetting the key can never silently switch verification off.
+   */
+  masterKey?: KeyObject | null;
 }
 
 export interface RunningWorker {
@@ -45,6 +54,19 @@ export interface RunningWorker {
 export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
   const log = o.logger;
   const topics = createTopics(o.topicRoot);
+  // security: job signatures (begin)
+  if (o.masterKey === undefined) {
+    throw new ScanmeshError(
+      'SCANMESH_BAD_CONFIG',
+      "startWorker needs masterKey: the master's public key, or null to accept unsigned jobs",
+    );
+  }
+  const masterKey = o.masterKey;
+  if (masterKey === null)
+    log.warn('job signatures are NOT checked: anyone who can publish runs nmap');
+  else
+    log.info({ masterKey: fingerprint(masterKey) }, 'jobs must be signed by the pinned master key');
+  // security: job signatures (end)
   const spool = await openSpool(o.stateDir, { log });
   const version = await nmapVersion(o.nmapPath).catch(() => 'unknown');
   const core = new WorkerCore(
@@ -81,7 +103,8 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
           runs.get(`${e.job}#${e.attempt}`)?.abort(new Error(e.reason));
           break;
         case 'log':
-          log[e.level](e.data, e.msg);
+          // After the writes before it: "job ended" in the log means the results are spooled.
+          chain = chain.then(() => log[e.level](e.data, e.msg));
           break;
       }
     }
@@ -180,9 +203,14 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
 
   const onMessage = (topic: string, payload: Buffer) => {
     const now = o.clock.now();
-    if (topic === topics.sHello()) return void apply(core.sHello(now));
+    if (topic === topics.sHello()) {
+      decode(payload, ['S_HELLO']); // security: validated like every payload, though unused
+      return void apply(core.sHello(now));
+    }
     if (topic === topics.worker(o.id, 'jobs')) {
       const msg = decode(payload, ['JOB', 'CANCEL']);
+      // security: only the pinned master may start or stop scans here (SCANMESH_BAD_SIGNATURE)
+      if (masterKey) assertSigned(msg, masterKey, { topicRoot: topics.root, worker: o.id });
       return void apply(msg.kind === 'JOB' ? core.job(msg, now) : core.cancel(msg));
     }
     if (topic === topics.worker(o.id, 'ack'))

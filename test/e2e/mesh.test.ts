@@ -34,6 +34,9 @@ describe('the mesh, end to end', () => {
       id,
       '--state-dir',
       join(dir, id),
+      // Pinned to the key the master wrote before its broker started listening.
+      '--master-key',
+      join(dir, 'master', 'master.pub'),
     ]);
     workers.set(id, w);
     return w;

@@ -57,7 +57,12 @@ export class ScanmeshProcess {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         reject(
-          new Error(`timed out waiting for ${what}; stderr: ${this.stderr.join('').slice(-2000)}`),
+          new Error(
+            `timed out waiting for ${what}; last lines: ${this.lines
+              .slice(-8)
+              .map((l) => JSON.stringify(l))
+              .join('\n')}; stderr: ${this.stderr.join('').slice(-2000)}`,
+          ),
         );
       }, timeoutMs);
       this.waiters.push({

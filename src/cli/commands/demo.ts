@@ -6,6 +6,7 @@ import { Command } from 'commander';
 import { startEmbeddedBroker } from '../../broker/embedded.ts';
 import { masterSpec } from '../../config/roles.ts';
 import { startMaster, type RunningMaster } from '../../master/master.ts';
+import { loadOrCreateMasterKey } from '../../security/master-key.ts';
 import type { HostResult } from '../../nmap/result.ts';
 import type { AttemptRecord } from '../../storage/attempt.ts';
 import { startWorker } from '../../worker/worker.ts';
@@ -42,6 +43,7 @@ export function demoCommand(): Command {
     });
     const policy = buildPolicy(c);
     const influx = buildInflux(c, logger);
+    const key = await loadOrCreateMasterKey(stateDir); // security: in-process, the key is handed over
     let master: RunningMaster | null = null;
     const stopAll = async () => {
       await worker.stop();
@@ -63,6 +65,7 @@ export function demoCommand(): Command {
       clock,
       logger: logger.child({ component: 'worker', worker: 'local' }),
       onFatal: () => process.exit(1),
+      masterKey: key.publicKey, // security: job signatures
     });
     const maybeDone = async () => {
       if (cmd.opts().keep || !master) return;
@@ -90,6 +93,7 @@ export function demoCommand(): Command {
       clock,
       logger: logger.child({ component: 'master' }),
       onFatal: () => process.exit(1),
+      signingKey: key.privateKey, // security: job signatures
       onFinish: (record, hosts) => {
         console.log(formatResult(record, hosts));
         setImmediate(() => void maybeDone());

@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../../broker/embedded.ts';
 import { masterSpec } from '../../config/roles.ts';
 import { startMaster } from '../../master/master.ts';
+import { loadOrCreateMasterKey } from '../../security/master-key.ts';
 import { buildInflux, buildPolicy, clock, onShutdown, type ScanningConfig } from '../build.ts';
 import { cliLogger } from '../logger.ts';
 import { addSpecOptions, configFrom } from '../options.ts';
@@ -36,6 +37,13 @@ export function masterCommand(): Command {
   return cmd.action(async () => {
     const { config: c } = configFrom<MasterConfig>(cmd, masterSpec);
     const logger = cliLogger(c.logLevel);
+    // security: job signing key (begin) — before the broker, so master.pub exists once it listens
+    const key = await loadOrCreateMasterKey(c.stateDir);
+    logger.info(
+      { publicKey: key.publicPath, fingerprint: key.fingerprint, created: key.created },
+      'jobs are signed; pin each worker to the public key with --master-key',
+    );
+    // security: job signing key (end)
     let broker: EmbeddedBroker | null = null;
     if (!c.brokerUrl) {
       broker = await startEmbeddedBroker({
@@ -63,6 +71,7 @@ export function masterCommand(): Command {
       clock,
       logger: logger.child({ component: 'master' }),
       onFatal: () => process.exit(1),
+      signingKey: key.privateKey, // security: job signing key
     });
     onShutdown(logger, async () => {
       await master.stop();

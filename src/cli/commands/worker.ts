@@ -2,6 +2,7 @@ import { lookup } from 'node:dns/promises';
 import { Command } from 'commander';
 import { workerSpec } from '../../config/roles.ts';
 import { ScanmeshError } from '../../errors.ts';
+import { pinnedMasterKey } from '../../security/pinned-key.ts';
 import { defaultWorkerId, defaultWorkerStateDir } from '../../worker/identity.ts';
 import { startWorker } from '../../worker/worker.ts';
 import { buildPolicy, clock, onShutdown, type ScanningConfig } from '../build.ts';
@@ -19,6 +20,8 @@ export interface WorkerConfig extends ScanningConfig {
   logLevel: string;
   username?: string;
   password?: string;
+  masterKey?: string; // security: job signatures
+  insecureUnsignedJobs: boolean; // security: job signatures
 }
 
 export function workerCommand(): Command {
@@ -34,6 +37,7 @@ export function workerCommand(): Command {
         '--broker-url is required (or SCANMESH_BROKER_URL)',
       );
     }
+    const masterKey = await pinnedMasterKey(c); // security: refuses to start without a key
     const logger = cliLogger(c.logLevel);
     const id = c.id ?? defaultWorkerId();
     const worker = await startWorker({
@@ -51,6 +55,7 @@ export function workerCommand(): Command {
       clock,
       logger: logger.child({ component: 'worker', worker: id }),
       onFatal: () => process.exit(1),
+      masterKey, // security: job signatures
     });
     onShutdown(logger, () => worker.stop());
   });

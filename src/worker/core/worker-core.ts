@@ -124,7 +124,9 @@ export class WorkerCore {
       startedAt: outcome.startedAt,
       finishedAt: outcome.finishedAt,
     };
+    // Logged after the spool effects, so "job ended" means the results are on disk.
     return [
+      ...this.emit(end, outcome.finishedAt),
       log(outcome.status === 'completed' ? 'info' : 'warn', 'job ended', {
         job: jobId,
         attempt,
@@ -132,7 +134,6 @@ export class WorkerCore {
         hosts: run.nextSeq,
         ...(outcome.error ? { error: outcome.error, code: outcome.code } : {}),
       }),
-      ...this.emit(end, outcome.finishedAt),
     ];
   }
 
