@@ -82,6 +82,9 @@ export async function startMaster(o: MasterOptions): Promise<RunningMaster> {
     : null;
   const telemetry = o.influx ? new Telemetry(o.influx, log) : null;
   let client: MqttClient | null = null;
+  // Attempts the core has ended whose `ended` record is not yet in the journal. The core's snapshot
+  // already counts them as ended, so compacting now could drop them from the outbox.
+  let finishing = 0;
 
   const publish = (out: Outgoing) => {
     const topic = out.to === 'all' ? topics.sHello() : topics.worker(out.to, out.channel);
@@ -92,11 +95,16 @@ export async function startMaster(o: MasterOptions): Promise<RunningMaster> {
         : out.message;
     client?.publish(topic, encode(message as never), { qos: out.channel === 'hello' ? 0 : 1 });
   };
-  const apply = (effects: Effect[]) =>
-    runEffects(effects, {
+  const apply = (effects: Effect[]) => {
+    for (const e of effects) if (e.type === 'finish') finishing += 1;
+    return runEffects(effects, {
       append: (records) => store.append(records),
       finish: async (record, hosts) => {
-        await store.finish(record, hosts);
+        try {
+          await store.finish(record, hosts);
+        } finally {
+          finishing -= 1;
+        }
         outbox?.kick();
         o.onFinish?.(record, hosts);
       },
@@ -108,6 +116,7 @@ export async function startMaster(o: MasterOptions): Promise<RunningMaster> {
         o.onFatal(err);
       },
     });
+  };
 
   const restored = core.restored(o.clock.now());
   const c = core.state.counts();
@@ -160,7 +169,7 @@ export async function startMaster(o: MasterOptions): Promise<RunningMaster> {
     }
     if (store.outbox.size > 0)
       log.info({ backlog: store.outbox.size }, 'results waiting for InfluxDB');
-    if (store.journalBytes > COMPACT_AT_BYTES) {
+    if (store.journalBytes > COMPACT_AT_BYTES && finishing === 0) {
       store
         .compact(core.snapshot())
         .catch((err: unknown) => log.error({ err }, 'journal compaction failed'));
