@@ -61,4 +61,30 @@ describe('commands file', () => {
     for (const e of file.entries) expect(e.args.join(' ')).toMatch(/--max-rate 100\b/);
     expect(file.entries[1]?.args.join(' ')).not.toContain('5000');
   });
+
+  it('cuts an @split line into block jobs under one parent id', () => {
+    const file = parseCommandsFile(
+      '@split 4 nmap -sT -p 80 127.0.0.0/24\n@split 1 -sT 127.0.0.1\n@every 6h -sT 127.0.0.1\n',
+      DEFAULT_POLICY,
+      300,
+    );
+    expect(
+      file.entries.map((e) => [
+        e.id.replace(/^j-[0-9a-f]{12}-1/, 'P'),
+        e.parent?.replace(/^j-[0-9a-f]{12}-1$/, 'P'),
+        e.command,
+      ]),
+    ).toEqual([
+      ['P.1', 'P', '-sT -p 80 127.0.0.0/26'],
+      ['P.2', 'P', '-sT -p 80 127.0.0.64/26'],
+      ['P.3', 'P', '-sT -p 80 127.0.0.128/26'],
+      ['P.4', 'P', '-sT -p 80 127.0.0.192/26'],
+    ]);
+    expect(file.rejected.map((r) => [r.line, r.code])).toEqual([
+      [2, 'SCANMESH_BAD_COMMAND'],
+      [3, 'SCANMESH_BAD_COMMAND'],
+    ]);
+    const plain = parseCommandsFile('-sT -p 80 127.0.0.0/24\n', DEFAULT_POLICY, 300);
+    expect(plain.entries[0]?.id).not.toBe(file.entries[0]?.parent);
+  });
 });

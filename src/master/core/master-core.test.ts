@@ -374,3 +374,25 @@ describe('restore', () => {
     expect(finished(fx).map((f) => [f.record.job, f.record.status])).toEqual([['j1', 'completed']]);
   });
 });
+
+describe('split jobs', () => {
+  it('reports progress per parent and its end once every block has ended', () => {
+    const core = new MasterCore();
+    const block = (k: number): CommandEntry => ({ ...cmd(`p.${k}`), parent: 'p' });
+    core.commands([block(1), block(2)], T0);
+    core.clHello(hello('w1', { slots: 2 }), T0);
+    const logs = (fx: Effect[]) =>
+      fx.flatMap((e) => (e.type === 'log' && e.msg.startsWith('split') ? [[e.msg, e.data]] : []));
+    const first = core.data(endPart('w1', 'p.1', 1, 0), T0 + 10);
+    expect(logs(first)).toEqual([
+      ['split progress', { parent: 'p', done: 1, failed: 0, blocks: 2 }],
+    ]);
+    const second = core.data(endPart('w1', 'p.2', 1, 0), T0 + 20);
+    expect(logs(second)).toEqual([
+      ['split job ended', { parent: 'p', done: 2, failed: 0, blocks: 2 }],
+    ]);
+    const again = new MasterCore();
+    again.restore(core.snapshot(), T0 + 30);
+    expect(again.state.children.get('p')).toEqual(['p.1', 'p.2']);
+  });
+});

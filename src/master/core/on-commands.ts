@@ -15,6 +15,7 @@ export function newJob(seq: number, entry: CommandEntry): JobEntry {
     receipts: new Map(),
     doneAttempt: null,
     reason: '',
+    parent: entry.parent ?? null,
   };
 }
 
@@ -30,7 +31,7 @@ export function onCommands(ctx: Ctx, entries: readonly CommandEntry[]): void {
     present.add(entry.id);
     if (state.jobs.has(entry.id)) continue;
     const job = newJob(state.nextSeq++, entry);
-    state.jobs.set(job.id, job);
+    state.addJob(job);
     state.queue.push(job.id);
     ctx.fx.persist({
       t: 'job',
@@ -39,6 +40,7 @@ export function onCommands(ctx: Ctx, entries: readonly CommandEntry[]): void {
       command: job.command,
       args: job.args,
       timeoutS: job.timeoutS,
+      ...(job.parent ? { parent: job.parent } : {}),
     });
     ctx.fx.log('info', 'job queued', { job: job.id, command: job.command });
   }

@@ -8,7 +8,7 @@ import type { JobEntry, MasterRecord } from './types.ts';
  */
 export function applyRecord(state: MasterState, r: MasterRecord): void {
   if (r.t === 'job') {
-    state.jobs.set(r.id, newJob(r.seq, r));
+    state.addJob(newJob(r.seq, r));
     state.nextSeq = Math.max(state.nextSeq, r.seq + 1);
     return;
   }
@@ -88,8 +88,8 @@ export function settleAfterReplay(state: MasterState, now: number): void {
 export function snapshotRecords(state: MasterState): MasterRecord[] {
   const out: MasterRecord[] = [];
   for (const job of state.jobs.values()) {
-    const { id, seq, command, args, timeoutS } = job;
-    out.push({ t: 'job', id, seq, command, args, timeoutS });
+    const { id, seq, command, args, timeoutS, parent } = job;
+    out.push({ t: 'job', id, seq, command, args, timeoutS, ...(parent ? { parent } : {}) });
     if (job.status === 'done' || job.status === 'failed' || job.status === 'removed') {
       out.push({ t: 'status', job: id, status: job.status, reason: job.reason });
       continue;

@@ -135,6 +135,7 @@ export function finishJob(
     ...(reason ? { reason } : {}),
     ...details,
   });
+  if (job.parent) splitProgress(ctx, job.parent);
   ctx.fx.log('info', 'progress', {
     done: c.done,
     failed: c.failed,
@@ -157,4 +158,18 @@ export function markInactive(ctx: Ctx, worker: WorkerEntry, reason: string): voi
         head: true,
       });
   }
+}
+
+/** Progress of an `@split` line over its blocks; its end once every block has ended. */
+function splitProgress(ctx: Ctx, parent: string): void {
+  const ids = ctx.state.children.get(parent) ?? [];
+  let done = 0;
+  let failed = 0;
+  for (const id of ids) {
+    const status = ctx.state.jobs.get(id)?.status;
+    if (status === 'done') done += 1;
+    if (status === 'failed' || status === 'removed') failed += 1;
+  }
+  const data = { parent, done, failed, blocks: ids.length };
+  ctx.fx.log('info', done + failed === ids.length ? 'split job ended' : 'split progress', data);
 }

@@ -4,10 +4,21 @@ import type { JobEntry, WorkerEntry, WorkerState } from './types.ts';
 export class MasterState {
   readonly jobs = new Map<string, JobEntry>();
   readonly workers = new Map<string, WorkerEntry>();
+  /** The block jobs of each `@split` line, by the line's id. */
+  readonly children = new Map<string, string[]>();
   /** Pending job ids in the order they will be handed out. */
   queue: string[] = [];
   nextSeq = 1;
   round = 0;
+
+  addJob(job: JobEntry): void {
+    this.jobs.set(job.id, job);
+    if (job.parent) {
+      const siblings = this.children.get(job.parent) ?? [];
+      siblings.push(job.id);
+      this.children.set(job.parent, siblings);
+    }
+  }
 
   newWorker(id: string, now: number): WorkerEntry {
     const worker: WorkerEntry = {

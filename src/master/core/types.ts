@@ -48,6 +48,7 @@ export interface JobEntry {
   /** The attempt whose results stand, once the job is done. */
   doneAttempt: number | null;
   reason: string;
+  parent: string | null;
 }
 
 /** A commands.txt line the master accepted, with the id the shell derived for it. */
@@ -56,6 +57,8 @@ export interface CommandEntry {
   command: string;
   args: string[];
   timeoutS: number;
+  /** For a block of an `@split` line: the id of the line; the block ids are `<parent>.<k>`. */
+  parent?: string;
 }
 
 /**
@@ -63,7 +66,15 @@ export interface CommandEntry {
  * they rebuild every job; workers are not recorded, they announce themselves again.
  */
 export type MasterRecord =
-  | { t: 'job'; id: string; seq: number; command: string; args: string[]; timeoutS: number }
+  | {
+      t: 'job';
+      id: string;
+      seq: number;
+      command: string;
+      args: string[];
+      timeoutS: number;
+      parent?: string;
+    }
   | { t: 'assign'; job: string; attempt: number; worker: string; deadline: number }
   | { t: 'adopt'; job: string; attempt: number; worker: string; deadline: number }
   | { t: 'host'; job: string; attempt: number; worker: string; seq: number; host: HostResult }
