@@ -19,8 +19,9 @@ function readHidden(
   input: NodeJS.ReadStream,
   output: NodeJS.WritableStream,
 ): Promise<string> {
-  output.write(prompt);
+  // Echo off before the prompt shows: whatever is typed once it is visible is never echoed.
   input.setRawMode(true);
+  output.write(prompt);
   input.resume();
   input.setEncoding('utf8');
   let secret = '';

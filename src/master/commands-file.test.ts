@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createPolicy, DEFAULT_POLICY } from '../nmap/policy.ts';
+import { DEFAULT_POLICY } from '../nmap/policy.ts';
 import { parseCommandsFile } from './commands-file.ts';
 
 describe('commands file', () => {
@@ -50,16 +50,6 @@ describe('commands file', () => {
       [4, 'SCANMESH_BAD_COMMAND'],
     ]);
     expect(file.rejected[0]?.reason).toMatch(/-oN/);
-  });
-
-  it('adds the configured rate ceiling to every job', () => {
-    const file = parseCommandsFile(
-      '-sT -p 80 127.0.0.1\n-sT --max-rate 5000 -p 81 127.0.0.1\n',
-      createPolicy({ maxRate: 100 }),
-      300,
-    );
-    for (const e of file.entries) expect(e.args.join(' ')).toMatch(/--max-rate 100\b/);
-    expect(file.entries[1]?.args.join(' ')).not.toContain('5000');
   });
 
   it('cuts an @split line into block jobs under one parent id', () => {

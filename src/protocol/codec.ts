@@ -7,6 +7,7 @@ import { data } from './messages/data.ts';
 import { dataAck } from './messages/data-ack.ts';
 import { job } from './messages/job.ts';
 import { sHello } from './messages/s-hello.ts';
+import { status } from './messages/status.ts';
 
 /** Largest payload either side accepts; the embedded broker refuses bigger packets outright. */
 export const MAX_PAYLOAD_BYTES = 1024 * 1024;
@@ -19,6 +20,7 @@ const schemas = {
   CANCEL: cancel,
   DATA: data,
   DATA_ACK: dataAck,
+  S_STATUS: status,
 } as const;
 
 /**

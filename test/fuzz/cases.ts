@@ -40,9 +40,9 @@ const MUTATOR_WEIGHTS: [number, string][] = [
   [8, 'truncated'],
   [4, 'duplicate-key'],
   [1, 'byte-order-mark'],
-  [2, 'huge-string'],
-  [0.6, 'deep-nesting'],
-  [0.1, 'oversize'],
+  [1, 'huge-string'],
+  [0.4, 'deep-nesting'],
+  [0.05, 'oversize'],
 ];
 
 type Make = (r: Prng) => P.Json;
