@@ -26,6 +26,9 @@ describe('worker ACL', () => {
       expect(pub(A, topic), topic).toBe(false);
     }
     expect(pub(A, 'scanmesh/v1/workers/pi-a/data', true)).toBe(false);
+    // Only the master speaks for the master, retained or not.
+    expect(pub(A, 'scanmesh/v1/master/status')).toBe(false);
+    expect(pub(A, 'scanmesh/v1/master/status', true)).toBe(false);
   });
 
   it('may leave a will only on its own bye, not retained', () => {
@@ -48,6 +51,8 @@ describe('worker ACL', () => {
       'scanmesh/v1/#',
       '#',
       'scanmesh/v1/workers/pi-a/data',
+      'scanmesh/v1/master/+',
+      'scanmesh/v1/master/#',
     ]) {
       expect(canSubscribe(A, filter, t), filter).toBe(false);
     }
@@ -72,6 +77,20 @@ describe('master ACL', () => {
     expect(pub(master, 'scanmesh/v1/workers/pi-a/jobs', true)).toBe(false);
   });
 
+  it('retains exactly one topic: its status; nothing else, not even S_HELLO', () => {
+    expect(pub(master, 'scanmesh/v1/master/status', true)).toBe(true);
+    expect(pub(master, 'scanmesh/v1/master/status')).toBe(true);
+    for (const topic of [
+      'scanmesh/v1/master/hello',
+      'scanmesh/v1/workers/pi-a/jobs',
+      'scanmesh/v1/workers/pi-a/ack',
+      'scanmesh/v1/master/status/x',
+      'scanmesh/v2/master/status',
+    ]) {
+      expect(pub(master, topic, true), topic).toBe(false);
+    }
+  });
+
   it('subscribes to workers hello, bye and data, by wildcard or by id', () => {
     for (const c of ['hello', 'bye', 'data']) {
       expect(canSubscribe(master, `scanmesh/v1/workers/+/${c}`, t)).toBe(true);
@@ -87,6 +106,17 @@ describe('master ACL', () => {
     ]) {
       expect(canSubscribe(master, filter, t), filter).toBe(false);
     }
+  });
+});
+
+describe('status topic', () => {
+  it('any account may read it by its exact name, without wildcards', () => {
+    for (const who of [A, master]) {
+      expect(canSubscribe(who, 'scanmesh/v1/master/status', t)).toBe(true);
+      expect(canSubscribe(who, 'scanmesh/v1/master/+', t)).toBe(false);
+      expect(canSubscribe(who, 'scanmesh/v2/master/status', t)).toBe(false);
+    }
+    expect(canSubscribe(anon, 'scanmesh/v1/master/status', t)).toBe(true);
   });
 });
 

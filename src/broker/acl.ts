@@ -28,11 +28,13 @@ export function clientIdAllowed(principal: Principal, clientId: string): boolean
 
 /**
  * Publish rules. A worker may talk only on its own hello and data topics; a master may greet all
- * workers and send jobs and acks to any one concrete worker. Nobody with an account may retain:
- * the protocol never does, and a retained job would be re-run by every fresh subscription.
+ * workers, publish its status, and send jobs and acks to any one concrete worker. Retaining is
+ * refused except for the master's status: a retained job would be re-run by every fresh
+ * subscription, while a retained status is exactly what a newcomer (`scanmesh status`) needs.
  */
 export function canPublish(principal: Principal, msg: PublishRequest, topics: Topics): boolean {
   if (principal.kind === 'anonymous') return underRoot(msg.topic, topics);
+  if (principal.role === 'master' && msg.topic === topics.status()) return true;
   if (msg.retain) return false;
   if (principal.role === 'master') {
     if (msg.topic === topics.sHello()) return true;
@@ -57,10 +59,12 @@ const MASTER_HEARS: readonly WorkerChannel[] = ['hello', 'bye', 'data'];
 
 /**
  * Subscribe rules. Workers get exact topics only (no wildcards, so no listening to other
- * workers' jobs); a master may use the `workers/+/<channel>` form or name one worker.
+ * workers' jobs); a master may use the `workers/+/<channel>` form or name one worker. Anyone
+ * with an account may read the master's status, by its exact name.
  */
 export function canSubscribe(principal: Principal, filter: string, topics: Topics): boolean {
   if (principal.kind === 'anonymous') return underRoot(filter, topics);
+  if (filter === topics.status()) return true;
   if (principal.role === 'worker') {
     return (
       filter === topics.sHello() ||

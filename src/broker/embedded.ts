@@ -2,7 +2,7 @@ import type { Duplex } from 'node:stream';
 import { Aedes } from 'aedes';
 import { createAuthHandlers } from './auth.ts';
 import { guardPacketSize } from './frame-guard.ts';
-import { listenTcp, listenTls, type Listener } from './listeners.ts';
+import { listenTcp, listenTls, listenWs, type Listener } from './listeners.ts';
 import { resolveBrokerOptions, type EmbeddedBrokerOptions } from './options.ts';
 
 export type { BrokerTlsOptions, EmbeddedBrokerOptions } from './options.ts';
@@ -12,6 +12,8 @@ export interface EmbeddedBroker {
   readonly host: string;
   /** The TLS listener's port, when `tls` was given. */
   readonly tlsPort?: number;
+  /** The WebSocket listener's port, when `wsPort` was given. */
+  readonly wsPort?: number;
   /**
    * Attach a client living in this process (the master) without a socket. It is trusted as a
    * master without credentials: hand it in-memory streams only, never a network socket.
@@ -55,6 +57,7 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
   };
 
   const listeners: Listener[] = [];
+  let ws: Listener | null = null;
   try {
     listeners.push(await listenTcp(o.port, o.host, handle));
     if (o.tls) {
@@ -62,17 +65,21 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
         log.debug({ remote, err: err.message }, 'tls handshake failed');
       listeners.push(await listenTls(o.tls, o.tls.port, o.host, handle, onHandshakeError));
     }
+    if (o.wsPort !== null) ws = await listenWs(o.wsPort, o.host, o.maxPacketBytes, handle);
   } catch (err) {
+    if (ws) listeners.push(ws);
     await Promise.all(listeners.map((l) => l.close()));
     await new Promise<void>((resolve) => aedes.close(() => resolve()));
     throw err;
   }
   const [tcp, secure] = listeners as [Listener, Listener | undefined];
+  if (ws) listeners.push(ws);
   log.info(
     {
       host: o.host,
       port: tcp.port,
       tlsPort: secure?.port,
+      wsPort: ws?.port,
       anonymous: o.allowAnonymous,
       users: o.users?.users.length ?? 0,
     },
@@ -82,6 +89,7 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
     port: tcp.port,
     host: o.host,
     ...(secure ? { tlsPort: secure.port } : {}),
+    ...(ws ? { wsPort: ws.port } : {}),
     attach: (stream) => {
       local.add(stream);
       handle(stream);

@@ -1,6 +1,9 @@
+import http from 'node:http';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import tls from 'node:tls';
+import { createWebSocketStream, WebSocketServer } from 'ws';
 
 /** A listening server; close() also destroys the sockets it accepted instead of waiting. */
 export interface Listener {
@@ -72,6 +75,38 @@ async function listen(
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const socket of sockets) socket.destroy();
       await closed;
+    },
+  };
+}
+
+/**
+ * MQTT over WebSocket (subprotocol "mqtt"), for clients that can only speak HTTP. Each WebSocket
+ * becomes a byte stream, so aedes sees the same packets and applies the same login and ACLs.
+ */
+export async function listenWs(
+  port: number,
+  host: string,
+  maxPayload: number,
+  onStream: (stream: Duplex) => void,
+): Promise<Listener> {
+  const server = http.createServer((_req, res) => {
+    res.writeHead(426, { 'content-type': 'text/plain' }).end('MQTT over WebSocket only\n');
+  });
+  const wss = new WebSocketServer({
+    server,
+    maxPayload,
+    handleProtocols: (protocols) => (protocols.has('mqtt') ? 'mqtt' : false),
+  });
+  wss.on('connection', (ws, req) => {
+    req.socket.setNoDelay(true);
+    onStream(createWebSocketStream(ws));
+  });
+  const listener = await listen(server, 'connection', port, host, () => undefined);
+  return {
+    port: listener.port,
+    close: async () => {
+      wss.close();
+      await listener.close();
     },
   };
 }

@@ -25,6 +25,8 @@ export interface EmbeddedBrokerOptions {
   topicRoot?: string;
   tls?: BrokerTlsOptions;
   tlsPort?: number;
+  /** MQTT over WebSocket on this port (same users and ACLs); absent: no WebSocket listener. */
+  wsPort?: number;
   /** Largest MQTT packet body (remaining length) accepted; bigger ones cut the connection. */
   maxPacketBytes?: number;
 }
@@ -48,6 +50,7 @@ export interface ResolvedBrokerOptions {
   allowAnonymous: boolean;
   topics: Topics;
   tls: { cert: string; key: string; ca?: string; port: number } | null;
+  wsPort: number | null;
   maxPacketBytes: number;
 }
 
@@ -60,6 +63,7 @@ const KNOWN_KEYS: ReadonlySet<string> = new Set([
   'topicRoot',
   'tls',
   'tlsPort',
+  'wsPort',
   'maxPacketBytes',
 ]);
 
@@ -69,11 +73,10 @@ export async function resolveBrokerOptions(
 ): Promise<ResolvedBrokerOptions> {
   for (const k of Object.keys(o)) {
     if (KNOWN_KEYS.has(k)) continue;
-    const why =
-      k === 'wsPort'
-        ? 'a WebSocket listener needs the "ws" package as a direct dependency, which scanmesh does not have yet'
-        : 'it is not an embedded broker option';
-    throw new ScanmeshError('SCANMESH_BAD_CONFIG', `broker option "${k}" refused: ${why}`);
+    throw new ScanmeshError(
+      'SCANMESH_BAD_CONFIG',
+      `broker option "${k}" refused: it is not an embedded broker option`,
+    );
   }
   if (o.tlsPort !== undefined && o.tls === undefined) {
     throw new ScanmeshError('SCANMESH_BAD_CONFIG', 'tlsPort is set but tls (cert and key) is not');
@@ -123,6 +126,7 @@ export async function resolveBrokerOptions(
           port: o.tlsPort ?? DEFAULTS.tlsPort,
         }
       : null,
+    wsPort: o.wsPort ?? null,
     maxPacketBytes,
   });
 }

@@ -1,4 +1,5 @@
 import { systemClock } from '../clock.ts';
+import { ScanmeshError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { createPolicy, type Policy } from '../nmap/policy.ts';
 import { createInfluxWriter, type InfluxWriter } from '../storage/influx-writer.ts';
@@ -54,4 +55,32 @@ export function onShutdown(logger: Logger, stop: () => Promise<void>): void {
   };
   process.once('SIGINT', () => handler('SIGINT'));
   process.once('SIGTERM', () => handler('SIGTERM'));
+}
+
+export interface BrokerListenConfig {
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsCa?: string;
+  tlsPort: number;
+  wsPort?: number;
+}
+
+/** The embedded broker's optional listeners: mqtts:// when a cert and key are given, and ws://. */
+export function brokerListeners(c: BrokerListenConfig): {
+  tls?: { cert: string; key: string; ca?: string };
+  tlsPort?: number;
+  wsPort?: number;
+} {
+  if ((c.tlsCert === undefined) !== (c.tlsKey === undefined)) {
+    throw new ScanmeshError('SCANMESH_BAD_CONFIG', '--tls-cert and --tls-key go together');
+  }
+  return {
+    ...(c.tlsCert && c.tlsKey
+      ? {
+          tls: { cert: c.tlsCert, key: c.tlsKey, ...(c.tlsCa ? { ca: c.tlsCa } : {}) },
+          tlsPort: c.tlsPort,
+        }
+      : {}),
+    ...(c.wsPort !== undefined ? { wsPort: c.wsPort } : {}),
+  };
 }

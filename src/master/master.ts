@@ -3,7 +3,8 @@ import type { MqttClient } from 'mqtt';
 import type { Clock, TimerHandle } from '../clock.ts';
 import { isScanmeshError, ScanmeshError } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import { createMqttClient, type BrokerTarget } from '../mqtt/client.ts';
+import { createMqttClient, type BrokerTarget, type ClientOptions } from '../mqtt/client.ts';
+import { superviseConnection } from '../mqtt/reconnect.ts';
 import type { Policy } from '../nmap/policy.ts';
 import type { HostResult } from '../nmap/result.ts';
 import type { AttemptRecord } from '../storage/attempt.ts';
@@ -18,6 +19,7 @@ import type { Effect, Outgoing } from './core/types.ts';
 import { runEffects } from './effects-runner.ts';
 import { InfluxOutbox } from './influx-outbox.ts';
 import { MasterStore } from './store.ts';
+import { StatusReporter } from './status-report.ts';
 import { Telemetry } from './telemetry.ts';
 
 export interface MasterOptions {
@@ -26,6 +28,8 @@ export interface MasterOptions {
   broker: BrokerTarget;
   username?: string;
   password?: string;
+  /** For an mqtts:// broker: CA to trust, client certificate and key. */
+  tls?: Pick<ClientOptions, 'tlsCa' | 'tlsCert' | 'tlsKey'>;
   commandsPath: string;
   commandsPollMs: number;
   stateDir: string;
@@ -145,9 +149,18 @@ export async function startMaster(o: MasterOptions): Promise<RunningMaster> {
   await watcher.check();
 
   const helloTimer: TimerHandle = o.clock.setInterval(() => helloRound(), o.helloIntervalMs);
+  const status = new StatusReporter({
+    masterId: o.masterId,
+    helloIntervalMs: o.helloIntervalMs,
+    state: core.state,
+    backlog: () => store.outbox.size,
+    logger: log,
+  });
   const helloRound = () => {
     const now = o.clock.now();
     void apply(core.helloRound(now));
+    // Retained, so `scanmesh status` gets the latest at once (broker/acl.ts allows this topic).
+    client?.publish(topics.status(), encode(status.round(now)), { qos: 1, retain: true });
     const counts = core.state.counts();
     const workers = [...core.state.workers.values()];
     if (telemetry) {
@@ -183,6 +196,7 @@ export async function startMaster(o: MasterOptions): Promise<RunningMaster> {
     persistentSession: true,
     reconnectPeriodMs: 1000,
     keepaliveS: 30,
+    ...o.tls,
     ...(o.username !== undefined ? { username: o.username } : {}),
     ...(o.password !== undefined ? { password: o.password } : {}),
   });
@@ -199,8 +213,7 @@ export async function startMaster(o: MasterOptions): Promise<RunningMaster> {
     );
   });
   client.on('reconnect', () => log.debug('reconnecting to broker'));
-  client.on('offline', () => log.warn('broker unreachable; retrying'));
-  client.on('error', (err) => log.warn({ err: err.message }, 'broker connection error'));
+  superviseConnection(client, log); // retry forever with backoff; log why, once per reason
   client.on('message', (topic, payload) => {
     try {
       onMessage(topics, topic, payload);

@@ -22,6 +22,9 @@ export interface ClientOptions {
   tlsCa?: string;
   /** For mqtts:// — verify the broker's certificate and name. Default true; false only for tests. */
   rejectUnauthorized?: boolean;
+  /** For mqtts:// to a broker that requires client certificates: PEM text or file paths. */
+  tlsCert?: string;
+  tlsKey?: string;
 }
 
 /**
@@ -62,6 +65,8 @@ function dialer(url: ReturnType<typeof parseBrokerUrl>, options: ClientOptions):
     host,
     port,
     ...(options.tlsCa !== undefined ? { ca: readPem(options.tlsCa) } : {}),
+    ...(options.tlsCert !== undefined ? { cert: readPem(options.tlsCert) } : {}),
+    ...(options.tlsKey !== undefined ? { key: readPem(options.tlsKey) } : {}),
     rejectUnauthorized: options.rejectUnauthorized ?? true,
     // SNI must be a DNS name (RFC 6066); for an IP literal Node checks the IP SANs instead.
     ...(net.isIP(host) === 0 ? { servername: host } : {}),

@@ -3,7 +3,8 @@ import type { MqttClient } from 'mqtt';
 import type { Clock } from '../clock.ts';
 import { isScanmeshError, ScanmeshError } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import { createMqttClient, type BrokerTarget } from '../mqtt/client.ts';
+import { createMqttClient, type BrokerTarget, type ClientOptions } from '../mqtt/client.ts';
+import { superviseConnection } from '../mqtt/reconnect.ts';
 import { resolveCommand, type Policy } from '../nmap/policy.ts';
 import type { Resolve } from '../nmap/scope.ts';
 import { runNmap } from '../nmap/runner.ts';
@@ -23,6 +24,8 @@ export interface WorkerOptions {
   broker: BrokerTarget;
   username?: string;
   password?: string;
+  /** For an mqtts:// broker: CA to trust, client certificate and key. */
+  tls?: Pick<ClientOptions, 'tlsCa' | 'tlsCert' | 'tlsKey'>;
   slots: number;
   stateDir: string;
   nmapPath: string;
@@ -167,6 +170,7 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
       qos: 1,
       retain: false,
     },
+    ...o.tls,
     ...(o.username !== undefined ? { username: o.username } : {}),
     ...(o.password !== undefined ? { password: o.password } : {}),
   });
@@ -190,8 +194,7 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
       },
     );
   });
-  client.on('offline', () => log.warn({ worker: o.id }, 'broker unreachable; retrying'));
-  client.on('error', (err) => log.warn({ err: err.message }, 'broker connection error'));
+  superviseConnection(client, log); // retry forever with backoff; log why, once per reason
   client.on('message', (topic, payload) => {
     try {
       onMessage(topic, payload);

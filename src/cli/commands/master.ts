@@ -3,11 +3,19 @@ import { startEmbeddedBroker, type EmbeddedBroker } from '../../broker/embedded.
 import { masterSpec } from '../../config/roles.ts';
 import { startMaster } from '../../master/master.ts';
 import { loadOrCreateMasterKey } from '../../security/master-key.ts';
-import { buildInflux, buildPolicy, clock, onShutdown, type ScanningConfig } from '../build.ts';
+import {
+  buildInflux,
+  buildPolicy,
+  clock,
+  onShutdown,
+  type ScanningConfig,
+  brokerListeners,
+  type BrokerListenConfig,
+} from '../build.ts';
 import { cliLogger } from '../logger.ts';
-import { addSpecOptions, configFrom } from '../options.ts';
+import { addSpecOptions, configFrom, DEFAULT_CONFIG_FILES } from '../options.ts';
 
-export interface MasterConfig extends ScanningConfig {
+export interface MasterConfig extends ScanningConfig, BrokerListenConfig {
   commands: string;
   port: number;
   bind: string;
@@ -33,9 +41,11 @@ export function masterCommand(): Command {
   const cmd = new Command('master').description(
     'run the master: reads the commands file, hands jobs to workers, stores results',
   );
-  addSpecOptions(cmd, masterSpec);
+  addSpecOptions(cmd, masterSpec, DEFAULT_CONFIG_FILES.master);
   return cmd.action(async () => {
-    const { config: c } = configFrom<MasterConfig>(cmd, masterSpec);
+    const { config: c } = configFrom<MasterConfig>(cmd, masterSpec, {
+      defaultFile: DEFAULT_CONFIG_FILES.master,
+    });
     const logger = cliLogger(c.logLevel);
     // security: job signing key (begin) — before the broker, so master.pub exists once it listens
     const key = await loadOrCreateMasterKey(c.stateDir);
@@ -52,12 +62,14 @@ export function masterCommand(): Command {
         logger: logger.child({ component: 'broker' }),
         topicRoot: c.topicRoot,
         ...(c.allowAnonymous ? { allowAnonymous: true } : { users: c.users }),
+        ...brokerListeners(c),
       });
     }
     const master = await startMaster({
       masterId: c.masterId,
       topicRoot: c.topicRoot,
       broker: broker ? { inProcess: (s) => broker.attach(s) } : { url: c.brokerUrl as string },
+      ...(c.tlsCa && !broker ? { tls: { tlsCa: c.tlsCa } } : {}),
       ...(c.username ? { username: c.username } : {}),
       ...(c.password ? { password: c.password } : {}),
       commandsPath: c.commands,

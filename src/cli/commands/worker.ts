@@ -7,7 +7,7 @@ import { defaultWorkerId, defaultWorkerStateDir } from '../../worker/identity.ts
 import { startWorker } from '../../worker/worker.ts';
 import { buildPolicy, clock, onShutdown, type ScanningConfig } from '../build.ts';
 import { cliLogger } from '../logger.ts';
-import { addSpecOptions, configFrom } from '../options.ts';
+import { addSpecOptions, configFrom, DEFAULT_CONFIG_FILES } from '../options.ts';
 
 export interface WorkerConfig extends ScanningConfig {
   brokerUrl?: string;
@@ -20,6 +20,9 @@ export interface WorkerConfig extends ScanningConfig {
   logLevel: string;
   username?: string;
   password?: string;
+  tlsCa?: string;
+  tlsCert?: string;
+  tlsKey?: string;
   masterKey?: string; // security: job signatures
   insecureUnsignedJobs: boolean; // security: job signatures
 }
@@ -28,9 +31,11 @@ export function workerCommand(): Command {
   const cmd = new Command('worker').description(
     'run a worker: takes jobs from the master, runs nmap',
   );
-  addSpecOptions(cmd, workerSpec);
+  addSpecOptions(cmd, workerSpec, DEFAULT_CONFIG_FILES.worker);
   return cmd.action(async () => {
-    const { config: c } = configFrom<WorkerConfig>(cmd, workerSpec);
+    const { config: c } = configFrom<WorkerConfig>(cmd, workerSpec, {
+      defaultFile: DEFAULT_CONFIG_FILES.worker,
+    });
     if (!c.brokerUrl) {
       throw new ScanmeshError(
         'SCANMESH_BAD_CONFIG',
@@ -44,6 +49,11 @@ export function workerCommand(): Command {
       id,
       topicRoot: c.topicRoot,
       broker: { url: c.brokerUrl },
+      tls: {
+        ...(c.tlsCa ? { tlsCa: c.tlsCa } : {}),
+        ...(c.tlsCert ? { tlsCert: c.tlsCert } : {}),
+        ...(c.tlsKey ? { tlsKey: c.tlsKey } : {}),
+      },
       ...(c.username ? { username: c.username } : {}),
       ...(c.password ? { password: c.password } : {}),
       slots: c.slots,
