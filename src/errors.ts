@@ -24,6 +24,9 @@ export const ErrorCodes = {
     'an MQTT packet exceeded the broker size limit; its connection was closed',
   SCANMESH_USER_EXISTS: 'a broker user of that name already exists',
   SCANMESH_NO_SUCH_USER: 'no broker user of that name exists',
+  SCANMESH_BROKER_UNREACHABLE: 'a one-shot command (status) could not reach the broker',
+  SCANMESH_NO_STATUS: 'no master status message arrived on the status topic in time',
+  SCANMESH_INSTALL_FAILED: 'an installer step failed or a precondition for installing is not met',
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;

@@ -1,8 +1,13 @@
 import { Command, CommanderError } from 'commander';
 import { isScanmeshError } from '../errors.ts';
 import { brokerCommand } from './commands/broker.ts';
+import { configCommand } from './commands/config.ts';
 import { demoCommand } from './commands/demo.ts';
+import { installMasterCommand } from './commands/install-master.ts';
+import { installWorkerCommand } from './commands/install-worker.ts';
+import { diffCommand } from './commands/diff.ts';
 import { masterCommand } from './commands/master.ts';
+import { statusCommand } from './commands/status.ts';
 import { userCommand } from './commands/user.ts';
 import { workerCommand } from './commands/worker.ts';
 
@@ -14,6 +19,11 @@ const program = new Command('scanmesh')
   .addCommand(brokerCommand())
   .addCommand(demoCommand())
   .addCommand(userCommand())
+  .addCommand(diffCommand())
+  .addCommand(configCommand())
+  .addCommand(statusCommand())
+  .addCommand(installWorkerCommand())
+  .addCommand(installMasterCommand())
   .exitOverride();
 
 try {

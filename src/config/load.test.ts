@@ -32,7 +32,7 @@ describe('config: defaults → file → env → flags', () => {
     expect(config).toMatchObject({
       commands: 'commands/commands.txt',
       port: 1883,
-      bind: '127.0.0.1',
+      bind: '0.0.0.0',
       helloInterval: 5,
       jobTimeout: 300,
       maxAttempts: 3,

@@ -10,6 +10,7 @@ import { ScanmeshError } from '../errors.ts';
  *   <root>workers/<id>/jobs     JOB, CANCEL master → one worker
  *   <root>workers/<id>/data     DATA        worker → master
  *   <root>workers/<id>/ack      DATA_ACK    master → one worker
+ *   <root>master/status         S_STATUS    master → anyone (retained)
  */
 export const DEFAULT_ROOT = 'scanmesh/v1/';
 
@@ -22,6 +23,8 @@ export const WORKER_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 export interface Topics {
   readonly root: string;
   sHello(): string;
+  /** The master's retained status (S_STATUS). */
+  status(): string;
   worker(id: string, channel: WorkerChannel): string;
   /** Subscription pattern for one channel of every worker. */
   allWorkers(channel: WorkerChannel): string;
@@ -50,6 +53,7 @@ export function createTopics(root: string = DEFAULT_ROOT): Topics {
   return {
     root,
     sHello: () => `${root}master/hello`,
+    status: () => `${root}master/status`,
     worker: (id, channel) => `${workersPrefix}${id}/${channel}`,
     allWorkers: (channel) => `${workersPrefix}+/${channel}`,
     parseWorker(topic) {
