@@ -16,7 +16,7 @@ import { parseCommandsFile } from './commands-file.ts';
 import { watchCommandsFile } from './commands-watcher.ts';
 import { MasterCore } from './core/master-core.ts';
 import type { Effect, Outgoing } from './core/types.ts';
-import { runEffects } from './effects-runner.ts';
+import { journalOrder, runEffects } from './effects-runner.ts';
 import { InfluxOutbox } from './influx-outbox.ts';
 import { MasterStore } from './store.ts';
 import { StatusReporter } from './status-report.ts';
@@ -99,9 +99,12 @@ export async function startMaster(o: MasterOptions): Promise<RunningMaster> {
         : out.message;
     client?.publish(topic, encode(message as never), { qos: out.channel === 'hello' ? 0 : 1 });
   };
+  // Keeps the journal in the order of the core's steps (effects-runner.ts).
+  const order = journalOrder();
   const apply = (effects: Effect[]) => {
     for (const e of effects) if (e.type === 'finish') finishing += 1;
     return runEffects(effects, {
+      order,
       append: (records) => store.append(records),
       finish: async (record, hosts) => {
         try {

@@ -72,10 +72,15 @@ export class MasterStore {
   }
 
   async markWritten(records: readonly AttemptRecord[]): Promise<void> {
-    await this.journal.append(
+    const written = this.journal.append(
       records.map((r) => ({ t: 'written', job: r.job, attempt: r.attempt })),
     );
+    // Leave the outbox at the call, not once the append is durable: a `compact` called meanwhile
+    // is ordered after this append, so its rewrite drops these `written` records, and must then
+    // drop their `ended` records too. Were they still in the outbox, the rewrite would keep them
+    // as pending with no `written` left, and no writer would ever come back for them.
     for (const r of records) this.outbox.delete(key(r.job, r.attempt));
+    await written;
   }
 
   /** Set a result InfluxDB will never accept aside, so it stops blocking the outbox. */

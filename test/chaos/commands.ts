@@ -103,7 +103,7 @@ export function realJobs(
   for (let k = 0; lines.length < count; k++) {
     if (k >= subsets * 3) throw new Error(`at most ${subsets * 3 + poison} real-nmap jobs`);
     const mask = (k % subsets) + 1;
-    const probed = open.filter((_, bit) => mask & (1 << bit));
+    const probed = open.filter((_, bit) => mask & (1 << bit)).sort((a, b) => a - b);
     const ports = [...probed, closed[k % closed.length] as number].sort((a, b) => a - b);
     lines.push({
       line: `-sT -Pn --scan-delay ${200 + 100 * Math.floor(k / subsets)}ms --max-retries 0 -p ${ports.join(',')} 127.0.0.1`,

@@ -118,6 +118,9 @@ export class Mesh {
         // Unacknowledged results go out again on the next S_HELLO after 2 s, not 10.
         '--resend-after',
         '2',
+        // Jobs are signed: pinned to the key the master wrote before it first connected.
+        '--master-key',
+        join(this.masterStateDir, 'master.pub'),
       ],
       this.o.workerEnv,
     );

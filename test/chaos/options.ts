@@ -26,6 +26,8 @@ export interface ChaosOptions {
   fakeDelayMs: number;
   /** After the check, damage InfluxDB on purpose and make sure the checker notices. */
   selfTest: boolean;
+  /** Keep the run dir (logs/, state dirs) even when the run passed. */
+  keep: boolean;
   /** Progress output; the summary line is returned, not logged. */
   log: (line: string) => void;
 }
@@ -54,10 +56,11 @@ export function chaosOptions(given: Partial<ChaosOptions>): ChaosOptions {
       broker === 'mosquitto' ? (given.brokerRestarts ?? (big ? 2 : medium ? 1 : 0)) : 0,
     influxOutageS: given.influxOutageS ?? (big ? 22 : medium ? 5 : 0),
     poison: given.poison ?? (realNmap ? 1 : Math.max(4, Math.round(jobs / 200))),
-    jobTimeoutS: given.jobTimeoutS ?? (realNmap ? 6 : 8),
+    jobTimeoutS: given.jobTimeoutS ?? (realNmap ? 10 : 15),
     maxAttempts: given.maxAttempts ?? 3,
     fakeDelayMs: given.fakeDelayMs ?? 50,
     selfTest: given.selfTest ?? false,
+    keep: given.keep ?? false,
     log: given.log ?? ((line) => console.error(line)),
   };
 }
@@ -65,7 +68,7 @@ export function chaosOptions(given: Partial<ChaosOptions>): ChaosOptions {
 const USAGE = `usage: node --import tsx test/chaos/chaos.ts [--jobs N] [--workers N] [--seed N]
   [--duration S] [--broker embedded|mosquitto] [--real-nmap] [--worker-kills N] [--master-kills N]
   [--broker-restarts N] [--influx-outage S] [--poison N] [--job-timeout S] [--max-attempts N]
-  [--fake-delay MS] [--self-test]`;
+  [--fake-delay MS] [--self-test] [--keep]`;
 
 /** The command line of `npm run chaos`; numbers are checked, unknown flags refused. */
 export function parseChaosArgs(argv: string[]): ChaosOptions {
@@ -88,6 +91,7 @@ export function parseChaosArgs(argv: string[]): ChaosOptions {
       'max-attempts': { type: 'string' },
       'fake-delay': { type: 'string' },
       'self-test': { type: 'boolean' },
+      keep: { type: 'boolean' },
       help: { type: 'boolean' },
     },
   });
@@ -123,6 +127,7 @@ export function parseChaosArgs(argv: string[]): ChaosOptions {
     maxAttempts: num('max-attempts', 1),
     fakeDelayMs: num('fake-delay', 0),
     selfTest: values['self-test'],
+    keep: values.keep,
   };
   // Absent flags stay absent, so that chaosOptions derives them from the size.
   for (const k of Object.keys(given) as (keyof ChaosOptions)[])

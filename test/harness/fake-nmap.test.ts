@@ -1,17 +1,21 @@
 import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { HostResult, RunStats, ScanMeta } from '../../src/nmap/result.ts';
 import { runNmap } from '../../src/nmap/runner.ts';
 import { nmapVersion } from '../../src/nmap/version.ts';
 import { createNmapXmlParser } from '../../src/nmap/xml-stream.ts';
+import { compileFakeNmap } from './fake-nmap-compiled.ts';
 import { expandTarget, expectedOpenPorts, parseArgs, poisonOf } from './fake-nmap.ts';
 
 const FAKE = fileURLToPath(new URL('./fake-nmap', import.meta.url));
 
-function runFake(args: string[]): Promise<{ stdout: string; code: number | null }> {
+function runFake(args: string[], fake = FAKE): Promise<{ stdout: string; code: number | null }> {
   return new Promise((resolve) => {
-    execFile(FAKE, args, { env: { ...process.env, SCANMESH_FAKE_DELAY_MS: '10' } }, (err, stdout) =>
+    execFile(fake, args, { env: { ...process.env, SCANMESH_FAKE_DELAY_MS: '10' } }, (err, stdout) =>
       resolve({ stdout, code: err ? ((err as { code?: number }).code ?? null) : 0 }),
     );
   });
@@ -102,5 +106,21 @@ describe('fake nmap', () => {
     expect(segv.error).toContain('SIGSEGV');
     expect(bad).toMatchObject({ status: 'failed', code: 'SCANMESH_BAD_XML' });
     expect(hang).toMatchObject({ status: 'timeout', code: 'SCANMESH_NMAP_TIMEOUT' });
+  });
+
+  it('compiled to plain JavaScript (as the chaos runner spawns it), prints the same scan', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'scanmesh-fake-nmap-'));
+    try {
+      const compiled = await compileFakeNmap(dir);
+      const args = ['-sT', '-Pn', '-p', '1-20,80', '127.1.9.1-2', '-oX', '-'];
+      const [a, b] = await Promise.all([runFake(args), runFake(args, compiled)]);
+      expect(b.code).toBe(0);
+      // Host timestamps may differ by a second; addresses and ports may not.
+      const shape = (xml: string) => parse(xml).hosts.map((h) => [h.address, h.ports]);
+      expect(shape(b.stdout)).toEqual(shape(a.stdout));
+      expect(await nmapVersion(compiled)).toBe('7.93');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -364,6 +364,50 @@ describe('restore', () => {
     expect(jobsSent(fx)).toEqual([expect.objectContaining({ to: 'w2', attempt: 2 })]);
   });
 
+  it('a crash between filing a completed attempt and recording the job done does not run it again', () => {
+    // What the shell makes durable for one completed attempt: its parts, then (store.finish) the
+    // `ended` record, then, in a later journal write, the job's `status`. SIGKILL in between.
+    const a = new MasterCore();
+    const journal = [
+      ...persisted(a.commands([cmd('j1')], T0)),
+      ...persisted(a.clHello(hello('w1'), T0)),
+    ];
+    const fx = a.data(endPart('w1', 'j1', 1, 0), T0 + 10);
+    journal.push(...persisted(fx).filter((r) => r.t !== 'status'));
+    journal.push({ t: 'ended', record: finished(fx)[0]!.record });
+
+    const b = new MasterCore();
+    const restored = b.restore(journal, T0 + 60_000);
+    expect(b.state.jobs.get('j1')).toMatchObject({ status: 'done', doneAttempt: 1 });
+    // The job's end is recorded now, and its attempt is not filed (or written to InfluxDB) twice.
+    expect(persisted(restored)).toContainEqual(
+      expect.objectContaining({ t: 'status', job: 'j1', status: 'done' }),
+    );
+    expect(finished(restored)).toEqual([]);
+    // A worker asking for work gets nothing: the scan is not run a second time.
+    expect(jobsSent(b.clHello(hello('w2'), T0 + 61_000))).toEqual([]);
+  });
+
+  it('after a restart, a worker gets no more work than its slots, even holding two attempts', () => {
+    // A 1-slot worker the master believes runs two attempts (one it adopted while another was
+    // handed out): the journal says nothing about its slots, so replay must not invent a second.
+    const journal: MasterRecord[] = [
+      ...['j1', 'j2', 'j3'].map((id, i) => ({ t: 'job' as const, ...cmd(id), seq: i + 1 })),
+      { t: 'assign', job: 'j1', attempt: 1, worker: 'w1', deadline: T0 + 90_000 },
+      { t: 'assign', job: 'j2', attempt: 1, worker: 'w1', deadline: T0 + 90_000 },
+    ];
+    const b = new MasterCore();
+    b.restore(journal, T0);
+    const fx = b.data(endPart('w1', 'j1', 1, 0), T0 + 1000);
+    expect(jobsSent(fx).filter((m) => m.kind === 'JOB')).toEqual([]);
+    // Its CL_HELLO says how many slots it has; then it gets work as usual.
+    const hi = b.clHello(
+      hello('w1', { slots: 2, running: [{ job: 'j2', attempt: 1 }] }),
+      T0 + 1100,
+    );
+    expect(jobsSent(hi)).toEqual([expect.objectContaining({ kind: 'JOB', job: 'j3' })]);
+  });
+
   it('ends an attempt that a crash left complete but not ended', () => {
     const journal: MasterRecord[] = [
       { t: 'job', id: 'j1', seq: 1, command: 'x', args: ['127.0.0.1'], timeoutS: 60 },

@@ -9,7 +9,7 @@ import { onCommands } from './on-commands.ts';
 import { endIfComplete, onData } from './on-data.ts';
 import { onHelloRound } from './on-hello-round.ts';
 import { DEFAULT_CORE_OPTIONS, type MasterCoreOptions } from './options.ts';
-import { applyRecord, settleAfterReplay, snapshotRecords } from './restore.ts';
+import { applyRecord, finishFiledJobs, settleAfterReplay, snapshotRecords } from './restore.ts';
 import { MasterState } from './state.ts';
 import type { CommandEntry, Effect, MasterRecord } from './types.ts';
 
@@ -37,8 +37,10 @@ export class MasterCore {
 
   restored(now: number): Effect[] {
     settleAfterReplay(this.state, now);
-    // A crash between storing an attempt's last part and ending it leaves it complete: end it now.
     return this.step(now, (ctx) => {
+      // First jobs whose result is filed: no other attempt of theirs may end completed as well.
+      finishFiledJobs(ctx);
+      // A crash between storing an attempt's last part and ending it leaves it complete: end it now.
       for (const job of this.state.jobs.values()) {
         for (const attempt of [...job.receipts.keys()]) endIfComplete(ctx, job, attempt);
       }

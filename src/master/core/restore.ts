@@ -1,4 +1,6 @@
+import type { Ctx } from './context.ts';
 import { newJob } from './on-commands.ts';
+import { finishJob } from './scheduling.ts';
 import type { MasterState } from './state.ts';
 import type { JobEntry, MasterRecord } from './types.ts';
 
@@ -78,10 +80,25 @@ export function settleAfterReplay(state: MasterState, now: number): void {
       const worker = state.workers.get(live.worker) ?? state.newWorker(live.worker, now);
       worker.running.set(job.id, attempt);
       worker.state = 'ACTIVE';
-      worker.slots = Math.max(worker.slots, worker.running.size);
+      // Its slots stay unknown (1) until its CL_HELLO says: counting what it runs as slots would
+      // hand a 1-slot worker holding two attempts (one adopted, one refused) a second job.
     }
   }
   state.queue = waiting.sort((a, b) => a.seq - b.seq).map((j) => j.id);
+}
+
+/**
+ * A completed attempt is filed (results file, then its `ended` record) before the job's `done`
+ * status reaches the journal in a later write. A crash in between leaves a job whose result is
+ * stored and queued for InfluxDB, yet which replays as unfinished: without this it would be handed
+ * out again and its second result written too. Run before anything else may end an attempt.
+ */
+export function finishFiledJobs(ctx: Ctx): void {
+  for (const job of ctx.state.jobs.values()) {
+    if (job.doneAttempt === null || job.status === 'done') continue;
+    if (job.status === 'failed' || job.status === 'removed') continue;
+    finishJob(ctx, job, 'done', '', { attempt: job.doneAttempt, restored: true });
+  }
 }
 
 /** The journal reduced to what the current state needs, for compaction. */
