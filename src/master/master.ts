@@ -70,7 +70,8 @@ export async function startMaster(o: MasterOptions): Promise<RunningMaster> {
   const core = new MasterCore({
     masterId: o.masterId,
     maxAttempts: o.maxAttempts,
-    lostAfterMs: o.helloIntervalMs,
+    // A JOB leaves only after the step's journal write; give a crossing CL_HELLO two rounds.
+    lostAfterMs: 2 * o.helloIntervalMs,
   });
   const store = await MasterStore.open(o.stateDir, o.influx !== null, (r) => core.replay(r));
   const outbox = o.influx

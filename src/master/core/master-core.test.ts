@@ -350,15 +350,19 @@ describe('restore', () => {
     ]);
   });
 
-  it('requeues the attempts of a worker that never comes back after a restart', () => {
+  it('requeues the attempts of a worker that never comes back after a restart, once its grace is over', () => {
     const a = new MasterCore();
     const journal = journalOf(a, [
       (c) => c.commands([cmd('j1')], T0),
       (c) => c.clHello(hello('w1'), T0),
     ]);
-    const b = new MasterCore();
+    const b = new MasterCore({ restartGraceMs: 20_000 });
     b.restore(journal, T0 + 60_000);
     for (let i = 1; i <= 3; i++) b.helloRound(T0 + 60_000 + i * 5000);
+    // Rounds within the grace do not count: the worker may still be backing off.
+    expect(b.state.jobs.get('j1')).toMatchObject({ status: 'running' });
+    expect(b.state.workers.get('w1')?.counter).toBe(0);
+    for (let i = 4; i <= 6; i++) b.helloRound(T0 + 60_000 + i * 5000);
     expect(b.state.jobs.get('j1')).toMatchObject({ status: 'pending', attempts: 1 });
     const fx = b.clHello(hello('w2'), T0 + 80_000);
     expect(jobsSent(fx)).toEqual([expect.objectContaining({ to: 'w2', attempt: 2 })]);

@@ -36,7 +36,7 @@ export class MasterCore {
   }
 
   restored(now: number): Effect[] {
-    settleAfterReplay(this.state, now);
+    settleAfterReplay(this.state, now, this.options.restartGraceMs);
     return this.step(now, (ctx) => {
       // First jobs whose result is filed: no other attempt of theirs may end completed as well.
       finishFiledJobs(ctx);

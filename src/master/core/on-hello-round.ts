@@ -9,7 +9,7 @@ export function onHelloRound(ctx: Ctx): void {
   const { state, options } = ctx;
   state.round += 1;
   for (const worker of state.workers.values()) {
-    if (worker.state === 'INACTIVE') continue;
+    if (worker.state === 'INACTIVE' || ctx.now < worker.graceUntil) continue;
     worker.counter += 1;
     if (worker.counter > options.maxMissedRounds) {
       markInactive(ctx, worker, `no answer to ${options.maxMissedRounds} S_HELLO rounds`);

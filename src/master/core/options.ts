@@ -12,6 +12,11 @@ export interface MasterCoreOptions {
   lostAfterMs: number;
   /** S_HELLO rounds a worker may miss before it is INACTIVE (the seed's "greater than 2"). */
   maxMissedRounds: number;
+  /**
+   * After a restart, how long the master waits for the workers it believes run something before
+   * counting their missed rounds, ms: they reconnect with a backoff of up to 30 s.
+   */
+  restartGraceMs: number;
 }
 
 export const DEFAULT_CORE_OPTIONS: MasterCoreOptions = {
@@ -20,4 +25,5 @@ export const DEFAULT_CORE_OPTIONS: MasterCoreOptions = {
   deadlineGraceMs: 30_000,
   lostAfterMs: 5_000,
   maxMissedRounds: 2,
+  restartGraceMs: 30_000,
 };

@@ -70,7 +70,7 @@ function receipt(job: JobEntry, attempt: number, worker: string) {
  * their original order, and each worker that was running something is assumed present until it
  * misses its S_HELLO rounds; then its attempts are requeued like any other.
  */
-export function settleAfterReplay(state: MasterState, now: number): void {
+export function settleAfterReplay(state: MasterState, now: number, graceMs: number): void {
   const waiting: JobEntry[] = [];
   for (const job of state.jobs.values()) {
     if (job.status === 'running' && job.live.size === 0) job.status = 'pending';
@@ -80,6 +80,7 @@ export function settleAfterReplay(state: MasterState, now: number): void {
       const worker = state.workers.get(live.worker) ?? state.newWorker(live.worker, now);
       worker.running.set(job.id, attempt);
       worker.state = 'ACTIVE';
+      worker.graceUntil = now + graceMs;
       // Its slots stay unknown (1) until its CL_HELLO says: counting what it runs as slots would
       // hand a 1-slot worker holding two attempts (one adopted, one refused) a second job.
     }

@@ -29,6 +29,7 @@ export class MasterState {
       nmap: '',
       running: new Map(),
       lastSeen: now,
+      graceUntil: 0,
       jobsDone: 0,
       jobsFailed: 0,
     };

@@ -19,6 +19,11 @@ export interface WorkerEntry {
   /** Attempts the master believes run there, by job id. */
   running: Map<string, number>;
   lastSeen: number;
+  /**
+   * Until this time (ms) missed rounds are not counted: a restarted master waits for the workers
+   * its journal says were running something, which reconnect with backoff, before requeueing.
+   */
+  graceUntil: number;
   jobsDone: number;
   jobsFailed: number;
 }
