@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { attemptRecord } from '../../test/harness/results.ts';
 import type { AttemptRecord } from '../storage/attempt.ts';
 import { MasterStore } from './store.ts';
 
@@ -16,23 +17,7 @@ afterEach(async () => {
 });
 
 function attempt(job: string): AttemptRecord {
-  return {
-    job,
-    jobSeq: 1,
-    command: '-sT -p 80 127.0.0.1',
-    attempt: 1,
-    worker: 'w1',
-    status: 'completed',
-    exitCode: 0,
-    error: '',
-    code: '',
-    meta: null,
-    stats: null,
-    startedAt: 1_700_000_000_000,
-    finishedAt: 1_700_000_001_000,
-    hostCount: 0,
-    timestampNs: '1700000000000001001',
-  };
+  return attemptRecord({ job });
 }
 
 const open = () => MasterStore.open(dir, true, () => undefined);

@@ -5,7 +5,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startInfluxd, type InfluxdHandle } from '../../test/harness/influxd.ts';
 import { isScanmeshError } from '../errors.ts';
 import { createLogger } from '../log.ts';
-import type { HostResult, PortResult } from '../nmap/result.ts';
+import type { HostResult } from '../nmap/result.ts';
+import { attemptRecord, host, port } from '../../test/harness/results.ts';
 import type { AttemptRecord } from './attempt.ts';
 import { createInfluxWriter, InfluxError, type InfluxWriterOptions } from './influx-writer.ts';
 import {
@@ -42,50 +43,18 @@ async function caught(promise: Promise<unknown>): Promise<InfluxError> {
   return err as InfluxError;
 }
 
-function port(n: number, state: string, over: Partial<PortResult> = {}): PortResult {
-  const base = { protocol: 'tcp', port: n, state, reason: 'syn-ack', service: 'ssh' };
-  return { ...base, product: '', version: '', extrainfo: '', cpe: [], scripts: [], ...over };
-}
-
-function host(address: string, over: Partial<HostResult> = {}): HostResult {
-  return {
-    address,
-    addresses: [{ addr: address, type: 'ipv4', vendor: '' }],
-    hostnames: [],
-    state: 'up',
-    reason: 'syn-ack',
-    latencyMs: null,
-    ports: [],
-    extraPorts: [],
-    os: [],
-    scripts: [],
-    startTime: null,
-    endTime: null,
-    ...over,
-  };
-}
-
 function record(jobSeq: number, over: Partial<AttemptRecord> = {}): AttemptRecord {
   const attempt = over.attempt ?? 1;
-  return {
+  return attemptRecord({
     job: `job-${jobSeq}`,
     jobSeq,
     command: 'nmap -sV -p 22,80,443 10.0.0.1-2',
-    attempt,
-    worker: 'w1',
-    status: 'completed',
-    exitCode: 0,
-    error: '',
-    code: '',
-    meta: null,
-    stats: null,
     // A whole number of seconds: the first duration_s written is 2, which must still be a float.
-    startedAt: 1_700_000_000_000,
     finishedAt: 1_700_000_002_000,
     hostCount: 2,
     timestampNs: attemptTimestampNs(1_700_000_000, jobSeq, attempt),
     ...over,
-  };
+  });
 }
 
 const alpha = host('10.0.0.1', {

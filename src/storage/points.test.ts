@@ -1,6 +1,6 @@
 import { FieldType, InfluxDB } from 'influx';
 import { describe, expect, it } from 'vitest';
-import type { HostResult, PortResult } from '../nmap/result.ts';
+import { attemptRecord, host, port } from '../../test/harness/results.ts';
 import type { AttemptRecord } from './attempt.ts';
 import {
   EMPTY_TALLY,
@@ -16,58 +16,15 @@ import {
 const TS = '1700000000000042001';
 
 function record(over: Partial<AttemptRecord> = {}): AttemptRecord {
-  return {
+  return attemptRecord({
     job: 'job-42',
     jobSeq: 42,
     command: 'nmap -sT -p 22,80 10.0.0.0/30',
-    attempt: 1,
-    worker: 'w1',
-    status: 'completed',
-    exitCode: 0,
-    error: '',
-    code: '',
-    meta: null,
-    stats: null,
-    startedAt: 1_700_000_000_000,
     finishedAt: 1_700_000_002_500,
     hostCount: 2,
     timestampNs: TS,
     ...over,
-  };
-}
-
-function port(n: number, state: string, over: Partial<PortResult> = {}): PortResult {
-  return {
-    protocol: 'tcp',
-    port: n,
-    state,
-    reason: 'syn-ack',
-    service: 'ssh',
-    product: '',
-    version: '',
-    extrainfo: '',
-    cpe: [],
-    scripts: [],
-    ...over,
-  };
-}
-
-function host(address: string, over: Partial<HostResult> = {}): HostResult {
-  return {
-    address,
-    addresses: [{ addr: address, type: 'ipv4', vendor: '' }],
-    hostnames: [],
-    state: 'up',
-    reason: 'syn-ack',
-    latencyMs: null,
-    ports: [],
-    extraPorts: [],
-    os: [],
-    scripts: [],
-    startTime: null,
-    endTime: null,
-    ...over,
-  };
+  });
 }
 
 const alpha = host('10.0.0.1', {
