@@ -4,6 +4,7 @@ import { ScanmeshError } from '../errors.ts';
 import { parseCommandLine } from '../nmap/command-line.ts';
 import { checkArgs, type Policy } from '../nmap/policy.ts';
 import type { CommandEntry } from './core/types.ts';
+import { parseSchedule, type Schedule } from './schedule.ts';
 import { splitTargets } from './split.ts';
 
 export interface RejectedLine {
@@ -27,8 +28,13 @@ export interface CommandsFile {
  * the line is. A restarted master therefore recognises every line it has seen, wherever the line
  * moved, and a line added twice runs twice.
  *
- * A line may start with directives: `@split N` cuts the targets into N blocks, each its own job
- * (`<parent id>.<k>`) so that N workers scan in parallel.
+ * A line may start with directives, in any order:
+ * - `@split N` cuts the targets into N blocks, each its own job (`<parent id>.<k>`) so that N
+ *   workers scan in parallel.
+ * - `@every DURATION` or `@cron "EXPR"` (one per line, see schedule.ts) makes the line recurring.
+ *   Its entries are the template of one run and carry `schedule: { line, spec }`; the core names
+ *   each run's jobs. The canonical spec is part of the hash, so a new schedule is a new line,
+ *   while lines without one keep the ids they always had.
  */
 export function parseCommandsFile(text: string, policy: Policy, timeoutS: number): CommandsFile {
   const entries: CommandEntry[] = [];
@@ -39,15 +45,20 @@ export function parseCommandsFile(text: string, policy: Policy, timeoutS: number
     const line = raw.trim();
     if (line === '' || line.startsWith('#')) return;
     try {
-      const { split, rest } = readDirectives(line);
+      const { split, schedule, rest } = readDirectives(line);
       const { args, targets } = parseCommandLine(rest, policy);
-      const key = [...(split ? [`@split ${split}`] : []), ...args].join('\0');
+      const key = [
+        ...(schedule ? [schedule.spec] : []),
+        ...(split ? [`@split ${split}`] : []),
+        ...args,
+      ].join('\0');
       const hash = createHash('sha256').update(key).digest('hex').slice(0, 12);
       const n = (seen.get(hash) ?? 0) + 1;
       seen.set(hash, n);
       const id = `j-${hash}-${n}`;
+      const recurring = schedule ? { schedule: { line: id, spec: schedule.spec } } : {};
       if (!split) {
-        entries.push({ id, command: args.join(' '), args, timeoutS });
+        entries.push({ id, command: args.join(' '), args, timeoutS, ...recurring });
         return;
       }
       const options = args.slice(0, args.length - targets.length);
@@ -59,6 +70,7 @@ export function parseCommandsFile(text: string, policy: Policy, timeoutS: number
           args: child,
           timeoutS,
           parent: id,
+          ...recurring,
         });
       });
     } catch (err) {
@@ -71,28 +83,49 @@ export function parseCommandsFile(text: string, policy: Policy, timeoutS: number
 
 const MAX_SPLIT = 4096;
 
-function readDirectives(line: string): { split: number | null; rest: string } {
-  let rest = line;
-  let split: number | null = null;
+interface Directives {
+  split: number | null;
+  schedule: Schedule | null;
+  rest: string;
+}
+
+function readDirectives(line: string): Directives {
+  const out: Directives = { split: null, schedule: null, rest: line };
   for (;;) {
-    const m = /^@(\S+)\s*(.*)$/.exec(rest);
-    if (!m) return { split, rest };
+    const m = /^@(\S+)\s*(.*)$/.exec(out.rest);
+    if (!m) return out;
     const [, name, after] = m as unknown as [string, string, string];
-    if (name !== 'split') {
+    if (name === 'split') {
+      [out.split, out.rest] = readSplit(after);
+    } else if (name === 'every' || name === 'cron') {
+      if (out.schedule) {
+        throw new ScanmeshError(
+          'SCANMESH_BAD_COMMAND',
+          `a line takes one schedule, but has ${out.schedule.spec} and @${name}; ` +
+            `write one line per schedule`,
+        );
+      }
+      // The argument is one word, or for @cron a quoted expression with spaces inside.
+      const arg = /^("[^"]*"|\S*)\s*(.*)$/.exec(after) as unknown as [string, string, string];
+      out.schedule = parseSchedule(`@${name} ${arg[1]}`);
+      out.rest = arg[2];
+    } else {
       throw new ScanmeshError(
         'SCANMESH_BAD_COMMAND',
-        `unknown directive @${name} (known: @split N)`,
+        `unknown directive @${name} (known: @split N, @every DURATION, @cron "EXPR")`,
       );
     }
-    const n = /^([0-9]+)\s+(.*)$/.exec(after);
-    const count = n ? Number(n[1]) : NaN;
-    if (!n || !(count >= 2 && count <= MAX_SPLIT)) {
-      throw new ScanmeshError(
-        'SCANMESH_BAD_COMMAND',
-        `@split takes a block count from 2 to ${MAX_SPLIT}, e.g. "@split 16 nmap -sT 10.0.0.0/20"`,
-      );
-    }
-    split = count;
-    rest = n[2] as string;
   }
+}
+
+function readSplit(after: string): [number, string] {
+  const n = /^([0-9]+)\s+(.*)$/.exec(after);
+  const count = n ? Number(n[1]) : NaN;
+  if (!n || !(count >= 2 && count <= MAX_SPLIT)) {
+    throw new ScanmeshError(
+      'SCANMESH_BAD_COMMAND',
+      `@split takes a block count from 2 to ${MAX_SPLIT}, e.g. "@split 16 nmap -sT 10.0.0.0/20"`,
+    );
+  }
+  return [count, n[2] as string];
 }

@@ -1,11 +1,13 @@
 import type { Logger } from '../log.ts';
 import type { Status, StatusWorker } from '../protocol/messages/status.ts';
+import { nextRuns } from './core/on-schedules.ts';
 import type { MasterState } from './core/state.ts';
 import type { WorkerEntry } from './core/types.ts';
 import { ProgressMeter, type Progress } from './progress.ts';
 
 /** Keeps S_STATUS well under the 1 MiB payload limit whatever the size of the mesh. */
 export const MAX_STATUS_WORKERS = 1000;
+const MAX_NEXT_RUNS = 1000;
 
 export interface StatusReporterOptions {
   masterId: string;
@@ -46,7 +48,7 @@ export class StatusReporter {
       jobs,
       backlog: this.o.backlog(),
       progress,
-      nextRuns: [],
+      nextRuns: nextRuns(s.schedules, MAX_NEXT_RUNS),
     };
   }
 

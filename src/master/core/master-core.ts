@@ -8,6 +8,7 @@ import { onClHello } from './on-cl-hello.ts';
 import { onCommands } from './on-commands.ts';
 import { endIfComplete, onData } from './on-data.ts';
 import { onHelloRound } from './on-hello-round.ts';
+import { settleSchedules } from './on-schedules.ts';
 import { DEFAULT_CORE_OPTIONS, type MasterCoreOptions } from './options.ts';
 import { applyRecord, finishFiledJobs, settleAfterReplay, snapshotRecords } from './restore.ts';
 import { MasterState } from './state.ts';
@@ -38,6 +39,7 @@ export class MasterCore {
   restored(now: number): Effect[] {
     settleAfterReplay(this.state, now, this.options.restartGraceMs);
     return this.step(now, (ctx) => {
+      settleSchedules(ctx);
       // First jobs whose result is filed: no other attempt of theirs may end completed as well.
       finishFiledJobs(ctx);
       // A crash between storing an attempt's last part and ending it leaves it complete: end it now.

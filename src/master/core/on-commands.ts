@@ -1,8 +1,9 @@
 import type { Ctx } from './context.ts';
 import { assignJobs, finishJob } from './scheduling.ts';
-import type { CommandEntry, JobEntry } from './types.ts';
+import { startDueRuns, updateSchedules } from './on-schedules.ts';
+import type { CommandEntry, JobEntry, RunRef } from './types.ts';
 
-export function newJob(seq: number, entry: CommandEntry): JobEntry {
+export function newJob(seq: number, entry: CommandEntry, run: RunRef | null = null): JobEntry {
   return {
     id: entry.id,
     seq,
@@ -16,38 +17,54 @@ export function newJob(seq: number, entry: CommandEntry): JobEntry {
     doneAttempt: null,
     reason: '',
     parent: entry.parent ?? null,
+    run,
   };
 }
 
+/** Creates a pending job at the end of the queue, durably. */
+export function queueJob(ctx: Ctx, entry: CommandEntry, run: RunRef | null = null): JobEntry {
+  const { state } = ctx;
+  const job = newJob(state.nextSeq++, entry, run);
+  state.addJob(job);
+  state.queue.push(job.id);
+  ctx.fx.persist({
+    t: 'job',
+    id: job.id,
+    seq: job.seq,
+    command: job.command,
+    args: job.args,
+    timeoutS: job.timeoutS,
+    ...(job.parent ? { parent: job.parent } : {}),
+    ...(run ? { run } : {}),
+  });
+  ctx.fx.log('info', 'job queued', { job: job.id, command: job.command });
+  return job;
+}
+
 /**
- * The commands file as it stands now. Lines not seen before become jobs; pending jobs whose line
- * is gone are withdrawn. Jobs already running or ended are left as they are: their line going
- * away does not undo a scan that happened.
+ * The commands file as it stands now. Lines not seen before become jobs (recurring lines become
+ * schedules, whose runs make the jobs); pending jobs whose line is gone are withdrawn. Jobs
+ * already running or ended are left as they are: their line going away does not undo a scan that
+ * happened.
  */
 export function onCommands(ctx: Ctx, entries: readonly CommandEntry[]): void {
   const { state } = ctx;
   const present = new Set<string>();
+  updateSchedules(
+    ctx,
+    entries.filter((e) => e.schedule),
+  );
   for (const entry of entries) {
+    if (entry.schedule) continue;
     present.add(entry.id);
-    if (state.jobs.has(entry.id)) continue;
-    const job = newJob(state.nextSeq++, entry);
-    state.addJob(job);
-    state.queue.push(job.id);
-    ctx.fx.persist({
-      t: 'job',
-      id: job.id,
-      seq: job.seq,
-      command: job.command,
-      args: job.args,
-      timeoutS: job.timeoutS,
-      ...(job.parent ? { parent: job.parent } : {}),
-    });
-    ctx.fx.log('info', 'job queued', { job: job.id, command: job.command });
+    if (!state.jobs.has(entry.id)) queueJob(ctx, entry);
   }
   for (const job of state.jobs.values()) {
-    if (job.status === 'pending' && !present.has(job.id)) {
+    // A run's jobs go with their schedule (updateSchedules).
+    if (job.status === 'pending' && !job.run && !present.has(job.id)) {
       finishJob(ctx, job, 'removed', 'line removed from the commands file');
     }
   }
+  startDueRuns(ctx);
   assignJobs(ctx);
 }

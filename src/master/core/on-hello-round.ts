@@ -1,9 +1,11 @@
 import type { Ctx } from './context.ts';
+import { startDueRuns } from './on-schedules.ts';
 import { assignJobs, cutoff, markInactive } from './scheduling.ts';
 
 /**
  * Every hello interval: count one more unanswered round for every worker, give up on those that
- * missed too many and on attempts past their deadline, then ask everyone again with S_HELLO.
+ * missed too many and on attempts past their deadline, then ask everyone again with S_HELLO;
+ * start the recurring runs that are due.
  */
 export function onHelloRound(ctx: Ctx): void {
   const { state, options } = ctx;
@@ -31,5 +33,6 @@ export function onHelloRound(ctx: Ctx): void {
     channel: 'hello',
     message: { kind: 'S_HELLO', master: options.masterId, round: state.round, ts: ctx.now },
   });
+  startDueRuns(ctx);
   assignJobs(ctx);
 }

@@ -1,5 +1,6 @@
 import type { Ctx } from './context.ts';
 import { newJob } from './on-commands.ts';
+import { addSchedule } from './on-schedules.ts';
 import { finishJob } from './scheduling.ts';
 import type { MasterState } from './state.ts';
 import type { JobEntry, MasterRecord } from './types.ts';
@@ -10,11 +11,19 @@ import type { JobEntry, MasterRecord } from './types.ts';
  */
 export function applyRecord(state: MasterState, r: MasterRecord): void {
   if (r.t === 'job') {
-    state.addJob(newJob(r.seq, r));
+    state.addJob(newJob(r.seq, r, r.run ?? null));
     state.nextSeq = Math.max(state.nextSeq, r.seq + 1);
+    const schedule = r.run && state.schedules.get(r.run.line);
+    if (schedule && r.run) {
+      if (r.run.k > schedule.runs) schedule.current = [];
+      schedule.runs = Math.max(schedule.runs, r.run.k);
+      if (r.run.k === schedule.runs) schedule.current.push(r.id);
+    }
     return;
   }
-  if (r.t === 'ended' || r.t === 'written') return applyEnded(state, r);
+  if (r.t === 'schedule') return void addSchedule(state.schedules, r);
+  if (r.t === 'unschedule') return void state.schedules.delete(r.line);
+  if (r.t === 'ended' || r.t === 'written' || r.t === 'compared') return applyEnded(state, r);
   const job = state.jobs.get(r.job);
   if (!job) return;
   switch (r.t) {
@@ -105,9 +114,22 @@ export function finishFiledJobs(ctx: Ctx): void {
 /** The journal reduced to what the current state needs, for compaction. */
 export function snapshotRecords(state: MasterState): MasterRecord[] {
   const out: MasterRecord[] = [];
+  // Before the jobs: replaying a run's job finds its schedule.
+  for (const { line, spec, template, anchor } of state.schedules.values()) {
+    out.push({ t: 'schedule', line, spec, template, anchor });
+  }
   for (const job of state.jobs.values()) {
-    const { id, seq, command, args, timeoutS, parent } = job;
-    out.push({ t: 'job', id, seq, command, args, timeoutS, ...(parent ? { parent } : {}) });
+    const { id, seq, command, args, timeoutS, parent, run } = job;
+    out.push({
+      t: 'job',
+      id,
+      seq,
+      command,
+      args,
+      timeoutS,
+      ...(parent ? { parent } : {}),
+      ...(run ? { run } : {}),
+    });
     if (job.status === 'done' || job.status === 'failed' || job.status === 'removed') {
       out.push({ t: 'status', job: id, status: job.status, reason: job.reason });
       continue;

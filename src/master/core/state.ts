@@ -1,4 +1,4 @@
-import type { JobEntry, WorkerEntry, WorkerState } from './types.ts';
+import type { JobEntry, ScheduleEntry, WorkerEntry, WorkerState } from './types.ts';
 
 /** Everything the master knows, in memory. Only the core's handlers change it. */
 export class MasterState {
@@ -6,6 +6,8 @@ export class MasterState {
   readonly workers = new Map<string, WorkerEntry>();
   /** The block jobs of each `@split` line, by the line's id. */
   readonly children = new Map<string, string[]>();
+  /** Recurring lines, by line id. */
+  readonly schedules = new Map<string, ScheduleEntry>();
   /** Pending job ids in the order they will be handed out. */
   queue: string[] = [];
   nextSeq = 1;

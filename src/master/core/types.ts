@@ -54,6 +54,35 @@ export interface JobEntry {
   doneAttempt: number | null;
   reason: string;
   parent: string | null;
+  /** For a run of a recurring line: which line, which run, and when the run started. */
+  run: RunRef | null;
+}
+
+export interface RunRef {
+  line: string;
+  /** 1 for the first run; the run's jobs are `<line>-r<k>` (and `<line>-r<k>.<b>` when split). */
+  k: number;
+  /** When the master started the run (ms): the next one is scheduled from it. */
+  at: number;
+}
+
+/** A recurring commands line, as the master keeps it between runs. */
+export interface ScheduleEntry {
+  line: string;
+  /** Canonical schedule text (`@every 6h`, `@cron "0 3 * * *"`). */
+  spec: string;
+  /** The jobs of one run, as the commands file gives them (with the line's own ids). */
+  template: CommandEntry[];
+  /** When the master first saw the line (ms): `@every` slots are counted from it. */
+  anchor: number;
+  /** Runs started so far. */
+  runs: number;
+  /** When the next run is due (ms). */
+  nextAt: number;
+  /** The latest run's job ids: a run never starts before the one before it has ended. */
+  current: string[];
+  /** Set once the master has logged that a due run waits for the previous one. */
+  waiting: boolean;
 }
 
 /** A commands.txt line the master accepted, with the id the shell derived for it. */
@@ -64,6 +93,12 @@ export interface CommandEntry {
   timeoutS: number;
   /** For a block of an `@split` line: the id of the line; the block ids are `<parent>.<k>`. */
   parent?: string;
+  /**
+   * For a recurring line (`@every 6h …`, `@cron "0 3 * * *" …`): the line's id and its schedule
+   * (canonical text, see master/schedule.ts). Every entry of the line carries it; the entries are
+   * the template of one run, whose jobs the core names `<line>-r<k>…`.
+   */
+  schedule?: { line: string; spec: string };
 }
 
 /**
@@ -79,7 +114,12 @@ export type MasterRecord =
       args: string[];
       timeoutS: number;
       parent?: string;
+      run?: RunRef;
     }
+  /** A recurring line appeared in the commands file. */
+  | { t: 'schedule'; line: string; spec: string; template: CommandEntry[]; anchor: number }
+  /** A recurring line left the commands file: no more runs. */
+  | { t: 'unschedule'; line: string }
   | { t: 'assign'; job: string; attempt: number; worker: string; deadline: number }
   | { t: 'adopt'; job: string; attempt: number; worker: string; deadline: number }
   | { t: 'host'; job: string; attempt: number; worker: string; seq: number; host: HostResult }
@@ -89,7 +129,9 @@ export type MasterRecord =
   /** An ended attempt of a job still in progress, as compaction keeps it (the record is filed). */
   | { t: 'closed'; job: string; attempt: number; worker: string }
   | { t: 'status'; job: string; status: JobStatus; reason: string }
-  | { t: 'written'; job: string; attempt: number };
+  | { t: 'written'; job: string; attempt: number }
+  /** The attempt was compared with each host's previous result (master/deltas); shell-only. */
+  | { t: 'compared'; job: string; attempt: number };
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
