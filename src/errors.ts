@@ -15,7 +15,15 @@ export const ErrorCodes = {
   SCANMESH_NMAP_TIMEOUT: 'nmap was stopped at the job timeout',
   SCANMESH_NEEDS_ROOT: 'the scan type needs raw-socket privileges the worker lacks',
   SCANMESH_STORE_FAILED: 'the durable store could not be read or written',
+  SCANMESH_NOT_FOUND: 'the master store has no such thing: state dir, compared scan, host or job',
   SCANMESH_INFLUX_FAILED: 'a write to InfluxDB failed',
+  SCANMESH_DELTA_FAILED: 'comparing a result with earlier ones failed; retried with backoff',
+  SCANMESH_RESULT_MISSING:
+    'an earlier result named in history.jsonl is gone from the store; its hosts compare as new',
+  SCANMESH_WEBHOOK_FAILED:
+    'a webhook delivery failed (network, timeout, 408, 429 or 5xx) and will be retried with backoff',
+  SCANMESH_WEBHOOK_REFUSED:
+    'a webhook receiver refused a notification for good (other 4xx, redirect); set aside in dead/webhooks',
   SCANMESH_BAD_SIGNATURE: 'a job was not signed by the pinned master key',
   SCANMESH_AUTH_FAILED: 'an MQTT client offered missing, unknown or wrong credentials',
   SCANMESH_NOT_AUTHORIZED:

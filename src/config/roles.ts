@@ -213,6 +213,35 @@ export const masterSpec: Spec = [
     secret: true,
   }),
   key({
+    key: 'webhooks',
+    flag: '--webhook <url...>',
+    env: 'SCANMESH_WEBHOOKS',
+    file: 'deltas.webhooks',
+    describe: "POST each job's changes as JSON here (repeatable; retried, kept across restarts)",
+    schema: z.preprocess(
+      (v) =>
+        typeof v === 'string'
+          ? v
+              .split(',')
+              .map((s) => s.trim())
+              .filter(Boolean)
+          : v,
+      z.array(t.url(['http', 'https'])),
+    ),
+    default: [],
+    // A webhook URL often carries its receiver's token.
+    secret: true,
+  }),
+  key({
+    key: 'deltaScripts',
+    flag: '--delta-scripts',
+    env: 'SCANMESH_DELTA_SCRIPTS',
+    file: 'deltas.scripts',
+    describe: 'report changed NSE script output too (off: scripts print clocks and nonces)',
+    schema: t.flag(),
+    default: false,
+  }),
+  key({
     key: 'helloInterval',
     flag: '--hello-interval <seconds>',
     env: 'SCANMESH_HELLO_INTERVAL',

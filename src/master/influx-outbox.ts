@@ -4,6 +4,8 @@ import type { Logger } from '../log.ts';
 import type { AttemptRecord } from '../storage/attempt.ts';
 import { isRetryableInfluxError, type InfluxWriter } from '../storage/influx-writer.ts';
 import { hostPoints, scanPoint } from '../storage/points.ts';
+import { portChangePoints } from '../storage/port-change-points.ts';
+import { readChanges } from './deltas/changes-file.ts';
 import type { MasterStore } from './store.ts';
 
 export interface OutboxOptions {
@@ -70,12 +72,13 @@ export class InfluxOutbox {
       const batch: AttemptRecord[] = [];
       const points: IPoint[] = [];
       for (const record of this.o.store.outbox.values()) {
-        const { hosts } = await this.o.store.readResult(record);
-        points.push(scanPoint(record, hosts));
-        for (const host of hosts) points.push(...hostPoints(record, host));
+        // Its changes must be known first, so its `port_change` points go with it (store.ts).
+        if (!this.o.store.isCompared(record)) continue;
+        points.push(...(await this.pointsOf(record)));
         batch.push(record);
         if (points.length >= this.o.batchPoints) break;
       }
+      if (batch.length === 0) return;
       try {
         if (!this.databaseReady) await this.o.writer.ensureDatabase();
         this.databaseReady = true;
@@ -89,6 +92,16 @@ export class InfluxOutbox {
       for (const record of batch) await this.o.store.dropFailedResult(record);
       this.delayMs = this.o.retryMinMs;
     }
+  }
+
+  private async pointsOf(record: AttemptRecord): Promise<IPoint[]> {
+    const { hosts } = await this.o.store.readResult(record);
+    const changes = await readChanges(this.o.store.stateDir, record.job, record.attempt);
+    return [
+      scanPoint(record, hosts),
+      ...hosts.flatMap((h) => hostPoints(record, h)),
+      ...portChangePoints(record, changes?.hosts.flatMap((h) => h.changes) ?? []),
+    ];
   }
 
   private retryLater(err: unknown): void {
@@ -110,8 +123,7 @@ export class InfluxOutbox {
 
   private async isolateRefused(batch: readonly AttemptRecord[]): Promise<void> {
     for (const record of batch) {
-      const { hosts } = await this.o.store.readResult(record);
-      const points = [scanPoint(record, hosts), ...hosts.flatMap((h) => hostPoints(record, h))];
+      const points = await this.pointsOf(record);
       try {
         await this.o.writer.write(points);
         await this.o.store.markWritten([record]);

@@ -1,4 +1,5 @@
 import type { KeyObject } from 'node:crypto';
+import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
 import type { Clock, TimerHandle } from '../clock.ts';
 import { isScanmeshError, ScanmeshError } from '../errors.ts';
@@ -15,6 +16,10 @@ import type { InfluxWriter } from '../storage/influx-writer.ts';
 import { parseCommandsFile } from './commands-file.ts';
 import { watchCommandsFile } from './commands-watcher.ts';
 import { MasterCore } from './core/master-core.ts';
+import { DeltaStage } from './deltas/delta-stage.ts';
+import { HostIndex } from './deltas/host-index.ts';
+import { notificationOf } from './deltas/notification.ts';
+import { WebhookQueue } from './webhook-queue.ts';
 import type { Effect, Outgoing } from './core/types.ts';
 import { journalOrder, runEffects } from './effects-runner.ts';
 import { InfluxOutbox } from './influx-outbox.ts';
@@ -46,6 +51,10 @@ export interface MasterOptions {
   onFinish?(record: AttemptRecord, hosts: readonly HostResult[]): void;
   /** Ed25519 key that signs every JOB and CANCEL (security/job-signature.ts); null: unsigned. */
   signingKey?: KeyObject | null;
+  /** URLs that get each job's changes as JSON (master/webhook-queue.ts). */
+  webhooks?: readonly string[];
+  /** Compare script output too when computing deltas (opt-in: scripts are noisy). */
+  deltaScripts?: boolean;
 }
 
 /** Compact the journal once it is this large and most of it is history. */
@@ -55,6 +64,7 @@ export interface RunningMaster {
   readonly core: MasterCore;
   readonly store: MasterStore;
   readonly outbox: InfluxOutbox | null;
+  readonly deltas: DeltaStage;
   /** Resolves once the master has subscribed and sent its first S_HELLO. */
   readonly ready: Promise<void>;
   stop(): Promise<void>;
@@ -86,6 +96,27 @@ export async function startMaster(o: MasterOptions): Promise<RunningMaster> {
       })
     : null;
   const telemetry = o.influx ? new Telemetry(o.influx, log) : null;
+  const webhooks = await WebhookQueue.open({
+    dir: join(o.stateDir, 'webhooks'),
+    urls: o.webhooks ?? [],
+    clock: o.clock,
+    logger: log.child({ component: 'webhooks' }),
+    retryMinMs: 1000,
+    retryMaxMs: 300_000,
+    timeoutMs: 10_000,
+  });
+  const deltas = new DeltaStage({
+    store,
+    index: await HostIndex.load(o.stateDir),
+    clock: o.clock,
+    logger: log.child({ component: 'deltas' }),
+    compare: { scripts: o.deltaScripts === true },
+    notify: (changes) =>
+      webhooks.enqueue(`${changes.job}~${changes.attempt}`, notificationOf(changes)),
+    compared: () => outbox?.kick(),
+    retryMinMs: 500,
+    retryMaxMs: 30_000,
+  });
   let client: MqttClient | null = null;
   // Attempts the core has ended whose `ended` record is not yet in the journal. The core's snapshot
   // already counts them as ended, so compacting now could drop them from the outbox.
@@ -113,6 +144,7 @@ export async function startMaster(o: MasterOptions): Promise<RunningMaster> {
         } finally {
           finishing -= 1;
         }
+        deltas.kick();
         outbox?.kick();
         o.onFinish?.(record, hosts);
       },
@@ -131,6 +163,7 @@ export async function startMaster(o: MasterOptions): Promise<RunningMaster> {
   log.info({ ...c, backlog: store.outbox.size, state_dir: o.stateDir }, 'state restored');
   await apply(restored);
   await store.compact(core.snapshot());
+  deltas.kick();
   outbox?.kick();
 
   const onCommandsText = (text: string) => {
@@ -256,11 +289,14 @@ export async function startMaster(o: MasterOptions): Promise<RunningMaster> {
     core,
     store,
     outbox,
+    deltas,
     ready,
     async stop() {
       watcher.stop();
       o.clock.clear(helloTimer);
+      await deltas.stop();
       outbox?.stop();
+      await webhooks.stop();
       await new Promise<void>((r) => client?.end(false, {}, () => r()));
       await telemetry?.flush();
       await store.close();

@@ -5,23 +5,26 @@ import type { AttemptRecord } from '../storage/attempt.ts';
 import { ensureDir, writeFileAtomic } from '../storage/atomic-file.ts';
 import { openJournal, type Journal } from '../storage/journal.ts';
 import type { MasterRecord } from './core/types.ts';
+import { deadPath, resultPath, type StoredResult } from './result-files.ts';
+
+export type { StoredResult } from './result-files.ts';
 
 /**
  * The master's durable state under --state-dir:
  *   journal.jsonl            every fact the core persisted (group-committed, fsynced)
  *   results/<job>~<n>.json   each ended attempt with its hosts, written before its `ended` record
  *   dead/                    results InfluxDB refused for good (kept for a person to look at)
- * The outbox is the set of ended attempts without a `written` record: small references only, the
- * hosts stay on disk until the writer reads them.
+ *   changes/, history.jsonl  what each completed attempt changed, and each host's results over
+ *                            time (master/deltas)
+ * Two queues, small references only (the hosts stay on disk): ended attempts without a `compared`
+ * record wait for the delta stage, and those without a `written` record (the outbox) for InfluxDB.
+ * An attempt goes to InfluxDB only once compared, so its `port_change` points go with it.
  */
-export interface StoredResult {
-  record: AttemptRecord;
-  hosts: HostResult[];
-}
-
 export class MasterStore {
   /** Attempts stored but not yet in InfluxDB, oldest first. */
   readonly outbox = new Map<string, AttemptRecord>();
+  /** Attempts stored but not yet compared with earlier results, oldest first. */
+  readonly uncompared = new Map<string, AttemptRecord>();
   private journal: Journal<MasterRecord>;
   private readonly dir: string;
   private readonly keepOutbox: boolean;
@@ -43,16 +46,22 @@ export class MasterStore {
   ): Promise<MasterStore> {
     await ensureDir(join(dir, 'results'));
     const outbox = new Map<string, AttemptRecord>();
+    const uncompared = new Map<string, AttemptRecord>();
     const { journal } = await openJournal<MasterRecord>(join(dir, 'journal.jsonl'), {
       onRecord: (r) => {
-        if (r.t === 'ended' && keepOutbox)
-          outbox.set(key(r.record.job, r.record.attempt), r.record);
+        if (r.t === 'ended') {
+          const k = key(r.record.job, r.record.attempt);
+          if (keepOutbox) outbox.set(k, r.record);
+          uncompared.set(k, r.record);
+        }
         if (r.t === 'written') outbox.delete(key(r.job, r.attempt));
+        if (r.t === 'compared') uncompared.delete(key(r.job, r.attempt));
         onRecord(r);
       },
     });
     const store = new MasterStore(dir, journal, keepOutbox);
     for (const [k, v] of outbox) store.outbox.set(k, v);
+    for (const [k, v] of uncompared) store.uncompared.set(k, v);
     return store;
   }
 
@@ -64,7 +73,27 @@ export class MasterStore {
   async finish(record: AttemptRecord, hosts: readonly HostResult[]): Promise<void> {
     await writeFileAtomic(this.resultPath(record), JSON.stringify({ record, hosts }));
     await this.journal.append([{ t: 'ended', record }]);
-    if (this.keepOutbox) this.outbox.set(key(record.job, record.attempt), record);
+    const k = key(record.job, record.attempt);
+    this.uncompared.set(k, record);
+    if (this.keepOutbox) this.outbox.set(k, record);
+  }
+
+  get stateDir(): string {
+    return this.dir;
+  }
+
+  /** Whether the attempt may go to InfluxDB: its changes are known (see the class comment). */
+  isCompared(record: AttemptRecord): boolean {
+    return !this.uncompared.has(key(record.job, record.attempt));
+  }
+
+  async markCompared(record: AttemptRecord): Promise<void> {
+    const compared = this.journal.append([
+      { t: 'compared', job: record.job, attempt: record.attempt },
+    ]);
+    // At the call, for the reason markWritten gives.
+    this.uncompared.delete(key(record.job, record.attempt));
+    await compared;
   }
 
   async readResult(record: AttemptRecord): Promise<StoredResult> {
@@ -86,7 +115,7 @@ export class MasterStore {
   /** Set a result InfluxDB will never accept aside, so it stops blocking the outbox. */
   async markDead(record: AttemptRecord): Promise<string> {
     await ensureDir(join(this.dir, 'dead'));
-    const to = join(this.dir, 'dead', fileName(record));
+    const to = deadPath(this.dir, record.job, record.attempt);
     await rename(this.resultPath(record), to);
     await this.markWritten([record]);
     return to;
@@ -99,10 +128,17 @@ export class MasterStore {
 
   /** Replace the journal by the core's snapshot plus the outbox, so it does not grow forever. */
   async compact(snapshot: readonly MasterRecord[]): Promise<void> {
-    const pending: MasterRecord[] = [...this.outbox.values()].map((record) => ({
-      t: 'ended',
-      record,
-    }));
+    const pending: MasterRecord[] = [];
+    for (const [k, record] of this.uncompared) {
+      pending.push({ t: 'ended', record });
+      if (!this.outbox.has(k))
+        pending.push({ t: 'written', job: record.job, attempt: record.attempt });
+    }
+    for (const [k, record] of this.outbox) {
+      if (this.uncompared.has(k)) continue;
+      pending.push({ t: 'ended', record });
+      pending.push({ t: 'compared', job: record.job, attempt: record.attempt });
+    }
     await this.journal.rewrite([...snapshot, ...pending]);
   }
 
@@ -115,14 +151,10 @@ export class MasterStore {
   }
 
   private resultPath(record: AttemptRecord): string {
-    return join(this.dir, 'results', fileName(record));
+    return resultPath(this.dir, record.job, record.attempt);
   }
 }
 
 function key(job: string, attempt: number): string {
   return `${job}#${attempt}`;
-}
-
-function fileName(record: AttemptRecord): string {
-  return `${record.job}~${record.attempt}.json`;
 }

@@ -15,6 +15,8 @@ export const MEASUREMENT = {
   port: 'port',
   worker: 'worker',
   master: 'master',
+  /** Deltas: one point per change (port-change-points.ts). */
+  portChange: 'port_change',
 } as const;
 
 /** What the scan point needs from the hosts, accumulated while they stream past one at a time. */
@@ -245,6 +247,17 @@ export const schemas: readonly Readonly<ISchemaOptions>[] = deepFreeze<ISchemaOp
       backlog: INTEGER,
       workers: INTEGER,
       workers_active: INTEGER,
+    },
+  },
+  {
+    measurement: MEASUREMENT.portChange,
+    tags: ['host', 'port', 'protocol', 'change'],
+    fields: {
+      before: STRING,
+      after: STRING,
+      job: STRING,
+      previous_job: STRING,
+      noisy: INTEGER,
     },
   },
 ]);

@@ -1,7 +1,7 @@
-import { FieldType, type IPoint, type ISchemaOptions } from 'influx';
+import type { IPoint } from 'influx';
 import type { Change } from '../delta/changes.ts';
 import type { AttemptRecord } from './attempt.ts';
-import { tagValue } from './points.ts';
+import { MEASUREMENT, tagValue } from './points.ts';
 
 /**
  * Delta changes → `port_change` points (pure). One point per change, at the new attempt's
@@ -15,7 +15,7 @@ import { tagValue } from './points.ts';
  * first in InfluxDB.
  */
 
-export const PORT_CHANGE_MEASUREMENT = 'port_change';
+export const PORT_CHANGE_MEASUREMENT = MEASUREMENT.portChange;
 
 /** Tag value for host-level changes' port and protocol. */
 export const HOST_LEVEL = '-';
@@ -42,19 +42,3 @@ export function portChangePoints(
     timestamp: rec.timestampNs,
   }));
 }
-
-/**
- * The measurement's schema, for the writer's list (points.ts `schemas`): it makes `noisy` go out
- * as an integer (`1i`) from the first point on. Frozen for the reason given there.
- */
-export const portChangeSchema: Readonly<ISchemaOptions> = Object.freeze({
-  measurement: PORT_CHANGE_MEASUREMENT,
-  tags: Object.freeze(['host', 'port', 'protocol', 'change']) as string[],
-  fields: Object.freeze({
-    before: FieldType.STRING,
-    after: FieldType.STRING,
-    job: FieldType.STRING,
-    previous_job: FieldType.STRING,
-    noisy: FieldType.INTEGER,
-  }),
-});

@@ -26,6 +26,8 @@ export interface MasterConfig extends ScanningConfig, BrokerListenConfig {
   influxDb: string;
   influxUsername?: string;
   influxPassword?: string;
+  webhooks: string[];
+  deltaScripts: boolean;
   helloInterval: number;
   stateDir: string;
   jobTimeout: number;
@@ -84,6 +86,8 @@ export function masterCommand(): Command {
       logger: logger.child({ component: 'master' }),
       onFatal: () => process.exit(1),
       signingKey: key.privateKey, // security: job signing key
+      webhooks: c.webhooks,
+      deltaScripts: c.deltaScripts,
     });
     onShutdown(logger, async () => {
       await master.stop();
