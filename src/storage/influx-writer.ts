@@ -16,7 +16,10 @@ export interface InfluxWriterOptions {
   database: string;
   username?: string;
   password?: string;
-  /** InfluxDB 2.x/3.x API token, sent as `Authorization: Token …`. Not with username/password. */
+  /**
+   * InfluxDB 2.x/3.x API token, sent as `Authorization: Token …` on every request. Not with
+   * username/password. With a token the database is not created here (see `ensureDatabase`).
+   */
   token?: string;
   logger: Logger;
   /** Points per HTTP request. */
@@ -26,7 +29,10 @@ export interface InfluxWriterOptions {
 }
 
 export interface InfluxWriter {
-  /** Create the database unless SHOW DATABASES already lists it. */
+  /**
+   * Create the database unless SHOW DATABASES already lists it. With a token, nothing: 2.x and 3.x
+   * refuse InfluxQL database management, and their databases are made by other means.
+   */
   ensureDatabase(): Promise<void>;
   /** Write with nanosecond precision, `batchSize` points per request, in order. */
   write(points: readonly IPoint[]): Promise<void>;
@@ -107,13 +113,21 @@ export function createInfluxWriter(options: InfluxWriterOptions): InfluxWriter {
   const fail = (what: string, err: unknown): InfluxError => {
     const error = new InfluxError(`${what}: ${describe(err)}`, err);
     const record = { code: error.code, status: error.status, retryable: error.retryable };
-    if (error.retryable) logger.warn(record, error.message);
+    // Refused credentials stay retryable (the results wait in the outbox instead of going to
+    // dead/), but only a person can fix them: say so at error level.
+    if (error.status === 401 || error.status === 403) {
+      logger.error(record, `${error.message} (InfluxDB refused the credentials; fix them)`);
+    } else if (error.retryable) logger.warn(record, error.message);
     else logger.error(record, `${error.message} (will not succeed if retried as is)`);
     return error;
   };
 
   return {
     async ensureDatabase() {
+      // 2.x maps `db` to a bucket through a DBRP mapping (the bucket's virtual mapping, or one made
+      // with `influx v1 dbrp create`) and refuses CREATE DATABASE on its v1 /query; 3.x creates a
+      // database on its first write. A missing mapping shows up as a retryable 404 on /write.
+      if (options.token !== undefined) return;
       try {
         const names = await influx.getDatabaseNames();
         if (!names.includes(database)) await influx.createDatabase(database);
@@ -175,6 +189,7 @@ function clientConfig(options: InfluxWriterOptions, timeoutMs: number): ISingleH
   }
   const username = options.username ?? (decodeURIComponent(url.username) || undefined);
   const password = options.password ?? decodeURIComponent(url.password);
+  if (options.token === '') throw badConfig('token', 'expected a non-empty API token');
   if (options.token !== undefined && username !== undefined) {
     throw badConfig('token', 'give either a token or username/password, not both');
   }
@@ -189,7 +204,14 @@ function clientConfig(options: InfluxWriterOptions, timeoutMs: number): ISingleH
     database: options.database,
     username: username ?? NO_BASIC_AUTH,
     password,
-    // Request headers from host options go out on every request, /ping included.
+    // Request headers from host options go out on every request, /ping included. `Token` is the
+    // one scheme both accept on the v1 /write and /query endpoints with an API token:
+    // - 2.x: https://docs.influxdata.com/influxdb/v2/api-guide/influxdb-1x/ ("Authenticate with
+    //   the Token scheme"; Basic and u/p take a v1 authorization's password, which on OSS is the
+    //   token only when that authorization has no password of its own);
+    // - 3.x: https://docs.influxdata.com/influxdb3/core/write-data/http-api/compatibility-apis/
+    //   ("Bearer and Token are equivalent"; the username is ignored).
+    // A header also keeps the token out of URLs, which proxies and access logs record.
     ...(options.token !== undefined && {
       options: { headers: { Authorization: `Token ${options.token}` } },
     }),
