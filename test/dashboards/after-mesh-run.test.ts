@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startInfluxd, type InfluxdHandle } from '../harness/influxd.ts';
 import { closedPort } from '../harness/listeners.ts';
-import { ScanmeshProcess, type LogLine } from '../harness/scanmesh-process.ts';
+import { ScanmeshProcess } from '../harness/scanmesh-process.ts';
 import { loadDashboards } from './dashboard-queries.ts';
 import { checkDashboard, httpQuery, readSchema, type RunQuery } from './query-checker.ts';
 
@@ -52,8 +52,6 @@ describe('dashboard queries after a real mesh run', () => {
   let banner: { port: number; server: net.Server };
   let run: RunQuery;
   let startedAt: number;
-
-  const doneOrFailed = (l: LogLine) => l.msg === 'job done' || l.msg === 'job failed';
 
   beforeAll(async () => {
     startedAt = Date.now();
