@@ -24,7 +24,13 @@ export function buildPolicy(c: ScanningConfig): Policy {
 }
 
 export function buildInflux(
-  c: { influxUrl?: string; influxDb: string; influxUsername?: string; influxPassword?: string },
+  c: {
+    influxUrl?: string;
+    influxDb: string;
+    influxUsername?: string;
+    influxPassword?: string;
+    influxToken?: string;
+  },
   logger: Logger,
 ): InfluxWriter | null {
   if (!c.influxUrl) return null;
@@ -34,6 +40,7 @@ export function buildInflux(
     logger: logger.child({ component: 'influx' }),
     ...(c.influxUsername ? { username: c.influxUsername } : {}),
     ...(c.influxPassword ? { password: c.influxPassword } : {}),
+    ...(c.influxToken ? { token: c.influxToken } : {}),
   });
 }
 

@@ -183,7 +183,8 @@ export const masterSpec: Spec = [
     flag: '--influx-url <url>',
     env: 'SCANMESH_INFLUX_URL',
     file: 'influx.url',
-    describe: 'InfluxDB 1.x HTTP API (results are only filed locally without it)',
+    describe:
+      'InfluxDB 1.x HTTP API, or the v1 endpoints of 2.x/3.x (results are only filed locally without it)',
     schema: t.url(['http', 'https']),
   }),
   key({
@@ -209,6 +210,15 @@ export const masterSpec: Spec = [
     env: 'SCANMESH_INFLUX_PASSWORD',
     file: 'influx.password',
     describe: 'InfluxDB password',
+    schema: t.string(),
+    secret: true,
+  }),
+  key({
+    key: 'influxToken',
+    flag: '--influx-token <token>',
+    env: 'SCANMESH_INFLUX_TOKEN',
+    file: 'influx.token',
+    describe: 'InfluxDB 2.x/3.x API token, sent as "Authorization: Token" to the v1 endpoints',
     schema: t.string(),
     secret: true,
   }),

@@ -26,6 +26,7 @@ export interface MasterConfig extends ScanningConfig, BrokerListenConfig {
   influxDb: string;
   influxUsername?: string;
   influxPassword?: string;
+  influxToken?: string;
   webhooks: string[];
   deltaScripts: boolean;
   helloInterval: number;
