@@ -40,6 +40,16 @@ function scanmesh(args: string[]) {
  * nmap) and `scanmesh status` as a separate process reading the master's retained status.
  * Three jobs: two finish at once, the third (`-p 2`, the fake nmap sleeps) keeps one worker busy.
  */
+const NIGHTLY = '-sT -Pn -p 22 127.0.0.1';
+
+/** The next 03:00 in this process's time zone, as cron reads "0 3 * * *". */
+function nextThreeAm(now = new Date()): number {
+  const at = new Date(now);
+  at.setHours(3, 0, 0, 0);
+  if (at.getTime() <= now.getTime()) at.setDate(at.getDate() + 1);
+  return at.getTime();
+}
+
 describe('scanmesh status against a running mesh', () => {
   let dir: Awaited<ReturnType<typeof tempDir>>;
   let broker: EmbeddedBroker;
@@ -54,9 +64,14 @@ describe('scanmesh status against a running mesh', () => {
     const commands = join(dir.path, 'commands.txt');
     await writeFile(
       commands,
-      ['-sT -Pn -p 80 127.0.0.1', '-sT -Pn -p 443 127.0.0.1', '-sT -Pn -p 2 127.0.0.1', ''].join(
-        '\n',
-      ),
+      [
+        '-sT -Pn -p 80 127.0.0.1',
+        '-sT -Pn -p 443 127.0.0.1',
+        '-sT -Pn -p 2 127.0.0.1',
+        // Waits for 03:00: listed under the next runs, no job yet.
+        `@cron "0 3 * * *" ${NIGHTLY}`,
+        '',
+      ].join('\n'),
     );
     const key = generateKeyPairSync('ed25519');
     master = await testMaster({
@@ -108,7 +123,13 @@ describe('scanmesh status against a running mesh', () => {
     expect(s.master).toBe('master');
     expect(s.jobs).toEqual({ pending: 0, running: 1, done: 2, failed: 0, removed: 0 });
     expect(s.backlog).toBe(0); // no InfluxDB: nothing waits for it
-    expect(s.nextRuns).toEqual([]);
+    expect(s.nextRuns).toEqual([
+      {
+        job: expect.stringMatching(/^j-[0-9a-f]{12}-1$/),
+        command: `@cron "0 3 * * *" ${NIGHTLY}`,
+        at: nextThreeAm(),
+      },
+    ]);
     expect(s.progress).toMatchObject({ ended: 2, total: 3 });
     expect(s.workers.map((w) => w.id).sort()).toEqual(['pi-a', 'pi-b']);
     const busy = s.workers.filter((w) => w.state === 'ACTIVE');
@@ -131,6 +152,8 @@ describe('scanmesh status against a running mesh', () => {
     const queue = lines.findIndex((l) => l.startsWith('PENDING'));
     expect(lines[queue + 1]!.split(/\s+/)).toEqual(['0', '1', '2', '0', '0', '0']);
     expect(run.stdout).toContain('progress 2/3 (66%)');
+    const nextRun = lines.findIndex((l) => l.startsWith('NEXT RUN'));
+    expect(lines[nextRun + 1]).toContain(new Date(nextThreeAm()).toISOString());
     const rows = lines.filter((l) => /^pi-[ab]\s/.test(l)).map((l) => l.split(/\s{2,}/));
     expect(rows).toHaveLength(2);
     expect(rows[0]).toEqual(expect.arrayContaining(['ACTIVE', `${slowJob}#1`]));
