@@ -33,10 +33,8 @@ function harness() {
     append: async (records) => {
       for (const r of records) journal.push(`${r.t} ${'job' in r ? r.job : ''}`);
     },
-    finish: async (record) => {
-      await file;
-      journal.push(`ended ${record.job}`);
-    },
+    fileResult: () => file,
+    ended: async (record) => void journal.push(`ended ${record.job}`),
     publish: (out) => void published.push(out.channel),
     workerChanged: () => undefined,
     logger: createLogger({ level: 'silent' }),
@@ -92,5 +90,52 @@ describe('effects runner', () => {
     synced();
     await Promise.all(steps);
     expect(h.published).toEqual(['ack', 'ack', 'ack']);
+  });
+
+  it('a step with a file issues all its records without waiting for an fsync in between', async () => {
+    const h = harness();
+    const issued: string[] = [];
+    let synced: () => void = () => undefined;
+    const fsync = new Promise<void>((resolve) => (synced = resolve));
+    h.ports.append = (records) => {
+      issued.push(...records.map((r) => `${r.t} ${'job' in r ? r.job : ''}`));
+      return fsync;
+    };
+    h.ports.ended = (record) => {
+      issued.push(`ended ${record.job}`);
+      return fsync;
+    };
+    const step1 = runEffects(
+      [
+        persist({ t: 'end', job: 'j1', attempt: 1, worker: 'w1', end: {} as never }),
+        ack,
+        { type: 'finish', record: filed, hosts: [] },
+        persist({ t: 'status', job: 'j1', status: 'done', reason: '' }),
+      ],
+      h.ports,
+    );
+    const step2 = runEffects([persist(assign('j2', 1)), ack], h.ports);
+    h.fileWritten();
+    await new Promise((r) => setTimeout(r, 20));
+    // Both steps' records are issued, in step order, while nothing is durable yet: one fsync
+    // can carry them all. No ack has gone out.
+    expect(issued).toEqual(['end j1', 'ended j1', 'status j1', 'assign j2']);
+    expect(h.published).toEqual([]);
+    synced();
+    await Promise.all([step1, step2]);
+    expect(h.published).toEqual(['ack', 'ack']);
+  });
+
+  it('stops the master when a results file cannot be written, and lets later steps go on', async () => {
+    const h = harness();
+    const failures: unknown[] = [];
+    h.ports.fatal = (err) => void failures.push(err);
+    h.ports.fileResult = () => Promise.reject(new Error('disk full'));
+    const step1 = runEffects([{ type: 'finish', record: filed, hosts: [] }, ack], h.ports);
+    const step2 = runEffects([persist(assign('j2', 1))], h.ports);
+    await Promise.all([step1, step2]);
+    expect(failures.map((e) => (e as Error).message)).toEqual(['disk full']);
+    expect(h.journal).toEqual(['assign j2']);
+    expect(h.published).toEqual([]);
   });
 });

@@ -6,7 +6,10 @@ import type { WorkerEntry } from './core/types.ts';
 
 export interface EffectPorts {
   append(records: readonly MasterRecord[]): Promise<void>;
-  finish(record: AttemptRecord, hosts: readonly HostResult[]): Promise<void>;
+  /** Write an ended attempt's results file, durably. Runs alongside other steps' writes. */
+  fileResult(record: AttemptRecord, hosts: readonly HostResult[]): Promise<void>;
+  /** Append its `ended` record (issued at the call, like `append`); resolves once durable. */
+  ended(record: AttemptRecord, hosts: readonly HostResult[]): Promise<void>;
   publish(out: Outgoing): void;
   workerChanged(worker: WorkerEntry): void;
   logger: Logger;
@@ -41,19 +44,24 @@ function takeTurn(order: JournalOrder): { wait: Promise<void>; release: () => vo
   return { wait, release };
 }
 
-interface Op {
-  /** Whether it writes to the journal: `finish` appends the attempt's `ended` record. */
-  journal: 'append' | 'finish' | null;
-  run(): unknown;
+interface JournalOp {
+  /** What must be done before the write is issued: an `ended` record waits for its file. */
+  before?: Promise<void>;
+  /** Issues the write at the call; resolves once it is durable. */
+  run(): Promise<void>;
 }
 
+type Op = { journal: JournalOp } | { other: () => void };
+
 /**
- * Carries out one step's effects in order. Within a step every effect waits for the durable writes
- * before it (an ack never overtakes the record it acknowledges); consecutive records go to the
- * journal in one append, and log lines come last. Across steps only the order in which journal
- * writes are issued is kept (with `ports.order`): a step issues its first write once the step
- * before has issued its last, without waiting for it to be durable, so the journal's group commit
- * still gathers the records of many steps into one fsync.
+ * Carries out one step's effects. Journal writes are issued in the step's order, each as soon as
+ * the one before is issued (an `ended` record also waits for its results file, which is written
+ * from the start of the step, alongside other steps' files); the step releases its turn once its
+ * last write is issued, without waiting for it to be durable, so the journal's group commit
+ * gathers the records of many steps into one fsync. Every other effect waits until the writes
+ * before it are durable (an ack never overtakes the record it acknowledges), in order; log lines
+ * come last. Across steps only the order in which journal writes are issued is kept (with
+ * `ports.order`).
  */
 export function runEffects(effects: readonly Effect[], ports: EffectPorts): Promise<void> {
   const ops: Op[] = [];
@@ -63,20 +71,24 @@ export function runEffects(effects: readonly Effect[], ports: EffectPorts): Prom
     if (records.length === 0) return;
     const batch = records;
     records = [];
-    ops.push({ journal: 'append', run: () => ports.append(batch) });
+    ops.push({ journal: { run: () => ports.append(batch) } });
   };
   for (const e of effects) {
     switch (e.type) {
       case 'persist':
         records.push(e.record);
         break;
-      case 'finish':
+      case 'finish': {
         flushRecords();
-        ops.push({ journal: 'finish', run: () => ports.finish(e.record, e.hosts) });
+        const filed = ports.fileResult(e.record, e.hosts);
+        // Awaited below; until then a failure must not count as unhandled.
+        filed.catch(() => undefined);
+        ops.push({ journal: { before: filed, run: () => ports.ended(e.record, e.hosts) } });
         break;
+      }
       case 'publish':
         flushRecords();
-        ops.push({ journal: null, run: () => ports.publish(e.out) });
+        ops.push({ other: () => ports.publish(e.out) });
         break;
       case 'log':
         logs.push(e);
@@ -89,26 +101,33 @@ export function runEffects(effects: readonly Effect[], ports: EffectPorts): Prom
   flushRecords();
   // Logged once the step's writes are done: "job done" in the log means the result is on disk.
   if (logs.length > 0) {
-    ops.push({
-      journal: null,
-      run: () => logs.forEach((l) => ports.logger[l.level](l.data, l.msg)),
-    });
+    ops.push({ other: () => logs.forEach((l) => ports.logger[l.level](l.data, l.msg)) });
   }
 
-  const first = ops.findIndex((op) => op.journal);
-  const last = ops.findLastIndex((op) => op.journal);
-  const turn = ports.order && first >= 0 ? takeTurn(ports.order) : null;
-  let chain: Promise<void> = Promise.resolve();
-  ops.forEach((op, i) => {
-    chain = chain.then(async () => {
-      if (i === first) await turn?.wait;
-      const done = op.run();
-      // An append has its place once issued; `finish` appends its record only after the file.
-      if (i === last && op.journal === 'finish') await done;
-      if (i === last) turn?.release();
-      await done;
-    });
-  });
+  const turn = ports.order && ops.some((op) => 'journal' in op) ? takeTurn(ports.order) : null;
+  let issued: Promise<void> = turn?.wait ?? Promise.resolve();
+  let durable: Promise<void> = Promise.resolve();
+  let others: Promise<void> = Promise.resolve();
+  for (const op of ops) {
+    if ('journal' in op) {
+      const { before, run } = op.journal;
+      // Wrapped, so that awaiting the issue does not also await durability.
+      const issue = issued.then(async () => {
+        await before;
+        return { done: run() };
+      });
+      issued = issue.then(() => undefined);
+      const done = issue.then((i) => i.done);
+      durable = Promise.all([durable, done]).then(() => undefined);
+    } else {
+      const after = Promise.all([others, durable]);
+      others = after.then(() => op.other());
+    }
+  }
   // Released after a failure too, lest every later step wait forever.
-  return chain.catch((err: unknown) => ports.fatal(err)).finally(() => turn?.release());
+  void issued.finally(() => turn?.release()).catch(() => undefined);
+  return Promise.all([issued, durable, others])
+    .then(() => undefined)
+    .catch((err: unknown) => ports.fatal(err))
+    .finally(() => turn?.release());
 }

@@ -138,9 +138,10 @@ export async function startMaster(o: MasterOptions): Promise<RunningMaster> {
     return runEffects(effects, {
       order,
       append: (records) => store.append(records),
-      finish: async (record, hosts) => {
+      fileResult: (record, hosts) => store.writeResult(record, hosts),
+      ended: async (record, hosts) => {
         try {
-          await store.finish(record, hosts);
+          await store.ended(record);
         } finally {
           finishing -= 1;
         }

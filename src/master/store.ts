@@ -69,9 +69,22 @@ export class MasterStore {
     return this.journal.append(records);
   }
 
-  /** File an ended attempt: results file first, then the `ended` record that points at it. */
+  /**
+   * File an ended attempt: its results file (durable) first, then the `ended` record that points
+   * at it. Split in two so that the master writes many files at once while keeping its journal in
+   * order (effects-runner.ts).
+   */
   async finish(record: AttemptRecord, hosts: readonly HostResult[]): Promise<void> {
-    await writeFileAtomic(this.resultPath(record), JSON.stringify({ record, hosts }));
+    await this.writeResult(record, hosts);
+    await this.ended(record);
+  }
+
+  writeResult(record: AttemptRecord, hosts: readonly HostResult[]): Promise<void> {
+    return writeFileAtomic(this.resultPath(record), JSON.stringify({ record, hosts }));
+  }
+
+  /** Appends the `ended` record (issued at the call); resolves once it is durable. */
+  async ended(record: AttemptRecord): Promise<void> {
     await this.journal.append([{ t: 'ended', record }]);
     const k = key(record.job, record.attempt);
     this.uncompared.set(k, record);
