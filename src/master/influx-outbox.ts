@@ -27,7 +27,7 @@ export interface OutboxOptions {
  */
 export class InfluxOutbox {
   private readonly o: OutboxOptions;
-  private running = false;
+  private running: Promise<void> | null = null;
   private timer: TimerHandle | null = null;
   private delayMs: number;
   private stopped = false;
@@ -45,18 +45,19 @@ export class InfluxOutbox {
   /** Something new was filed, or it is time to retry. */
   kick(): void {
     if (this.running || this.timer || this.stopped) return;
-    this.running = true;
-    this.drain()
+    this.running = this.drain()
       .catch((err: unknown) => this.o.logger.error({ err }, 'outbox drain stopped unexpectedly'))
       .finally(() => {
-        this.running = false;
+        this.running = null;
       });
   }
 
-  stop(): void {
+  /** Stops after the batch in hand: the store must stay open until this resolves. */
+  async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) this.o.clock.clear(this.timer);
     this.timer = null;
+    await this.running;
   }
 
   /** Resolves once the backlog is empty (for a clean shutdown and for tests). */

@@ -296,7 +296,7 @@ export async function startMaster(o: MasterOptions): Promise<RunningMaster> {
       watcher.stop();
       o.clock.clear(helloTimer);
       await deltas.stop();
-      outbox?.stop();
+      await outbox?.stop();
       await webhooks.stop();
       await new Promise<void>((r) => client?.end(false, {}, () => r()));
       await telemetry?.flush();
