@@ -10,6 +10,7 @@ import { DEFAULT_POLICY } from '../../../src/nmap/policy.ts';
 import { loadMasterPublicKey } from '../../../src/security/master-key.ts';
 import { startWorker, type RunningWorker } from '../../../src/worker/worker.ts';
 import { childConfig, exitWithParent, toParent } from '../lib/child.ts';
+import { epochMs } from '../lib/stats.ts';
 
 export interface WorkerHostConfig {
   brokerPort: number;
@@ -50,19 +51,18 @@ const workers: RunningWorker[] = await Promise.all(
   ),
 );
 await Promise.all(workers.map((w) => w.ready));
-/** Per job: ms from the JOB reaching the worker's core to nmap's exit (policy check included). */
-const runs: Record<string, number> = {};
+/** Per job, epoch ms: the JOB reached a worker's core, and nmap exited (policy check between). */
+const runs: Record<string, { received: number; ran: number }> = {};
 for (const w of workers) {
-  const received = new Map<string, number>();
   const job = w.core.job.bind(w.core);
   w.core.job = (msg, now) => {
-    received.set(msg.job, performance.now());
+    runs[msg.job] = { received: epochMs(), ran: NaN };
     return job(msg, now);
   };
   const runEnded = w.core.runEnded.bind(w.core);
   w.core.runEnded = (jobId, attempt, outcome) => {
-    const at = received.get(jobId);
-    if (at !== undefined) runs[jobId] = performance.now() - at;
+    const run = runs[jobId];
+    if (run) run.ran = epochMs();
     return runEnded(jobId, attempt, outcome);
   };
 }

@@ -49,14 +49,6 @@ export async function figure1(ctx: BenchContext): Promise<Row[]> {
   });
   await worker.ready;
   const timelines = observeWorker(worker);
-  // When the master's core took the end part in: splits the return leg into worker and master.
-  const endAt = new Map<string, number>();
-  mesh.hooks.push((method, effects, now) => {
-    for (const e of effects) {
-      if (method === 'data' && e.type === 'persist' && e.record.t === 'end')
-        endAt.set(e.record.job, now);
-    }
-  });
   await waitUntil(() => mesh.master.core.state.workers.has('w1'), 'the worker to join', 10_000);
 
   const pinger = await startPinger(mesh.broker.port);
@@ -80,7 +72,7 @@ export async function figure1(ctx: BenchContext): Promise<Row[]> {
     const d = (t.received as number) - assigned;
     const b = (t.acked as number) - (t.ran as number);
     dispatch.push(d);
-    workerLeg.push((endAt.get(job) as number) - (t.ran as number));
+    workerLeg.push((mesh.endAt.get(job) as number) - (t.ran as number));
     back.push(b);
     overhead.push(d + b);
     // The limits, sampled between the jobs so that both see the same disk and the same load.
@@ -109,7 +101,7 @@ export async function figure1(ctx: BenchContext): Promise<Row[]> {
       limit: `3 RTT + 1 fsync = ${fmtMs(limit)} (RTT ${fmtMs(median(rtt))}, fsync ${fmtMs(fsync)})`,
       ratio: ratio(med, limit),
       goal: '≤ 1.00 (median)',
-      verdict: verdict(med <= limit),
+      verdict: verdict(med <= limit, med, limit),
     },
   ];
 }

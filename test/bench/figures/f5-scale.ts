@@ -23,6 +23,19 @@ export async function figure5(ctx: BenchContext): Promise<Row[]> {
   return rows;
 }
 
+/**
+ * Retained memory once what earlier figures let go (sockets closing, timers) is really gone: a
+ * baseline taken too early makes the growth that follows look smaller, even negative.
+ */
+async function settledMB(): Promise<number> {
+  await sleep(1000);
+  return retainedMB();
+}
+
+function signed(mb: number): string {
+  return `${mb >= 0 ? '+' : '−'}${fmtNum(Math.abs(mb))}`;
+}
+
 /** Child process sizes: the first holds the 10 % that vanish, the rest at most 3,000 each. */
 function fleetSizes(n: number): number[] {
   const vanish = Math.round(n / 10);
@@ -44,7 +57,7 @@ async function scale(ctx: BenchContext, n: number): Promise<Row[]> {
 
   // The limit: the same fleet connecting, and hello rounds answered, with no master.
   let broker = await loopbackBroker();
-  const rssBefore = retainedMB();
+  const rssBefore = await settledMB();
   let fleet = await startSims(broker.port, sizes, {
     prefix: 'r',
     mode: 'worker',
@@ -65,7 +78,7 @@ async function scale(ctx: BenchContext, n: number): Promise<Row[]> {
     influx: { url: ctx.influxd.url, database: `bench_f5_${n}` },
     helloIntervalMs: helloMs,
   });
-  const rssMaster0 = retainedMB();
+  const rssMaster0 = await settledMB();
   const seen = watchMaster(mesh, n);
   fleet = await startSims(broker.port, sizes, { prefix: 's', mode: 'worker', persistent: true });
   await waitUntil(() => seen.allKnownAt !== null, `the master to know ${n} workers`, 300_000);
@@ -89,8 +102,8 @@ async function scale(ctx: BenchContext, n: number): Promise<Row[]> {
   ctx.log(
     `${fmtNum(n)} workers: connect without master ${fmtMs(rawConnectMs)}, discovery ${fmtMs(discoverMs)}; ` +
       `a round is answered in ${fmtMs(median(seen.roundMs))} (raw ${fmtMs(median(rawRounds.wallMs))}); ` +
-      `CPU/round master ${fmtMs(cpuPerRoundMs)}, raw broker ${fmtMs(rawCpu)}; retained memory +${fmtNum(masterRssMB)} MB ` +
-      `(raw +${fmtNum(rawRssMB)} MB); ${vanished.count} vanished: wills at an observer after ` +
+      `CPU/round master ${fmtMs(cpuPerRoundMs)}, raw broker ${fmtMs(rawCpu)}; retained memory ${signed(masterRssMB)} MB ` +
+      `(raw ${signed(rawRssMB)} MB); ${vanished.count} vanished: wills at an observer after ` +
       `${fmtMs(vanished.observerMs)}, all INACTIVE at the master after ${fmtMs(vanished.masterMs)}`,
   );
   const k = `${fmtNum(n)}`;
@@ -116,8 +129,8 @@ async function scale(ctx: BenchContext, n: number): Promise<Row[]> {
     {
       id: '5c',
       name: `${k} workers: master memory`,
-      value: `+${fmtNum(masterRssMB)} MB retained (${fmtNum((masterRssMB * 1024) / n, 1)} KB/worker)`,
-      limit: `broker alone: +${fmtNum(rawRssMB)} MB`,
+      value: `${signed(masterRssMB)} MB retained (${fmtNum((masterRssMB * 1024) / n, 1)} KB/worker)`,
+      limit: `broker alone: ${signed(rawRssMB)} MB`,
       ratio: ratio(masterRssMB, rawRssMB),
       goal: '— (info)',
       verdict: 'INFO',

@@ -1,7 +1,9 @@
 import type { BenchContext } from '../lib/context.ts';
 import { writeFakeNmap } from '../lib/fake-nmap.ts';
 import { makespan, startMesh } from '../lib/mesh.ts';
-import { fmtMs, fmtNum, median, sum } from '../lib/stats.ts';
+import { loadWindow } from '../lib/load.ts';
+import { breakdown } from '../lib/breakdown.ts';
+import { fmtMs, fmtNum } from '../lib/stats.ts';
 import { startWorkerHosts } from '../lib/workers.ts';
 import { ratio, verdict, type Row } from '../table.ts';
 
@@ -28,18 +30,15 @@ export async function figure6(ctx: BenchContext): Promise<Row[]> {
       nmapPath: await writeFakeNmap(dir, { fixedMs: SLEEP_MS }),
     });
     const jobs = n * k;
+    const load = loadWindow();
     await mesh.addCommands(Array.from({ length: jobs }, (_, i) => `-sT -p ${1 + i} 127.0.0.1`));
     await mesh.waitFinished(jobs, 120_000 + jobs * SLEEP_MS);
+    const busy = load.stop();
     const ms = makespan(mesh);
     perSecond.set(n, jobs / (ms / 1000));
-    const latency = [...mesh.finished].map(
-      ([job, at]) => at - (mesh.assigned.get(`${job}#1`) ?? NaN),
-    );
     ctx.log(
-      `${n} workers: ${jobs} jobs in ${fmtMs(ms)}; assign→filed per job median ` +
-        `${fmtMs(median(latency))}, max ${fmtMs(Math.max(...latency))}; ${mesh.fileMethod} median ` +
-        `${fmtMs(median(mesh.fileMs))}, ${fmtMs(sum(mesh.fileMs))} in all; problems: ` +
-        `${mesh.problems.length}`,
+      `${n} workers: ${jobs} jobs in ${fmtMs(ms)}; master event loop busy ` +
+        `${(busy.elu * 100).toFixed(0)} %; per job: ${breakdown(mesh, await workers.report())}`,
     );
     await workers.stop();
     await mesh.stop();

@@ -1,5 +1,6 @@
 import { openListeners } from '../../harness/listeners.ts';
 import type { BenchContext } from '../lib/context.ts';
+import { breakdown } from '../lib/breakdown.ts';
 import { startMesh } from '../lib/mesh.ts';
 import { runPlain } from '../lib/plain.ts';
 import { fmtMs, median } from '../lib/stats.ts';
@@ -18,7 +19,7 @@ export async function figure7(ctx: BenchContext): Promise<Row[]> {
   const workers = await startWorkerHosts({ mesh, dir, count: 1, nmapPath: 'nmap' });
   const plain: number[] = [];
   const through: number[] = [];
-  let runs: Record<string, number> = {};
+  let legs = '';
   try {
     for (let i = 0; i < ctx.options.nmapReps; i++) {
       plain.push(await runPlain('nmap', args));
@@ -30,7 +31,7 @@ export async function figure7(ctx: BenchContext): Promise<Row[]> {
       through.push(filed - (mesh.assigned.get(`${job}#1`) as number));
       await mesh.settle();
     }
-    runs = (await workers.report())[0]?.runs ?? {};
+    legs = breakdown(mesh, await workers.report());
   } finally {
     await workers.stop();
     await mesh.stop();
@@ -39,8 +40,7 @@ export async function figure7(ctx: BenchContext): Promise<Row[]> {
   const m = median(through);
   const p = median(plain);
   ctx.log(
-    `mesh ${through.map(fmtMs).join(', ')}; plain ${plain.map(fmtMs).join(', ')}; nmap in the ` +
-      `worker (JOB received → exit) median ${fmtMs(median(Object.values(runs)))}`,
+    `mesh ${through.map(fmtMs).join(', ')}; plain ${plain.map(fmtMs).join(', ')}; per job: ${legs}`,
   );
   return [
     {

@@ -1,8 +1,9 @@
 import type { BenchContext } from '../lib/context.ts';
 import { openBannerListeners } from '../lib/banner-listeners.ts';
+import { breakdown } from '../lib/breakdown.ts';
 import { makespan, startMesh } from '../lib/mesh.ts';
 import { runPlain } from '../lib/plain.ts';
-import { fmtMs, median, nowMs, sum } from '../lib/stats.ts';
+import { fmtMs, nowMs, sum } from '../lib/stats.ts';
 import { startWorkerHosts } from '../lib/workers.ts';
 import { ratio, verdict, type Row } from '../table.ts';
 
@@ -33,17 +34,7 @@ export async function figure8(ctx: BenchContext): Promise<Row[]> {
     await mesh.addCommands(commands.map((a) => `nmap ${a.join(' ')}`));
     await mesh.waitFinished(count, 300_000);
     const wall = makespan(mesh);
-    const perJob = [...mesh.finished].map(
-      ([job, at]) => at - (mesh.assigned.get(`${job}#1`) ?? NaN),
-    );
-    const runs: Record<string, number> = Object.assign(
-      {},
-      ...(await workers.report()).map((r) => r.runs),
-    );
-    // What the mesh adds to each job: assignment to result filed, less nmap's own run.
-    const overhead = [...mesh.finished].map(
-      ([job, at]) => at - (mesh.assigned.get(`${job}#1`) ?? NaN) - (runs[job] ?? NaN),
-    );
+    const legs = breakdown(mesh, await workers.report());
     await workers.stop();
     await mesh.stop();
     // Both workers share this machine's two cores, and -sV is half CPU: what two plain nmaps
@@ -58,9 +49,7 @@ export async function figure8(ctx: BenchContext): Promise<Row[]> {
     const lanes = nowMs() - t0;
     ctx.log(
       `plain runs ${plain.map(fmtMs).join(', ')}; mesh wall ${fmtMs(wall)}; ` +
-        `${WORKERS} plain lanes ${fmtMs(lanes)}; per job: assigned → filed median ` +
-        `${fmtMs(median(perJob))}, of which nmap in the worker ${fmtMs(median(Object.values(runs)))} ` +
-        `(plain median ${fmtMs(median(plain))}), the rest ${fmtMs(median(overhead))}`,
+        `${WORKERS} plain lanes ${fmtMs(lanes)}; per job: ${legs}`,
     );
     return [
       {

@@ -2,6 +2,7 @@ import { parseCommandsFile } from '../../../src/master/commands-file.ts';
 import { DEFAULT_POLICY } from '../../../src/nmap/policy.ts';
 import type { BenchContext } from '../lib/context.ts';
 import { writeFakeNmap } from '../lib/fake-nmap.ts';
+import { breakdown } from '../lib/breakdown.ts';
 import { startMesh } from '../lib/mesh.ts';
 import { runPlain } from '../lib/plain.ts';
 import { fmtMs, nowMs } from '../lib/stats.ts';
@@ -48,11 +49,12 @@ export async function figure9(ctx: BenchContext): Promise<Row[]> {
     await Promise.all(blockArgs.map((args) => runPlain(nmap, args)));
     const plainSplit = nowMs() - t0;
 
+    const legs = breakdown(mesh, await workers.report());
     const speedup = whole / splitMs;
     const limit = plainWhole / plainSplit;
     ctx.log(
       `mesh: unsplit ${fmtMs(whole)}, split ${fmtMs(splitMs)}; plain: one ${fmtMs(plainWhole)}, ` +
-        `${blocks} in parallel ${fmtMs(plainSplit)}`,
+        `${blocks} in parallel ${fmtMs(plainSplit)}; per job: ${legs}`,
     );
     return [
       {

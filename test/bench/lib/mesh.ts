@@ -48,6 +48,8 @@ export interface BenchMesh {
   readonly assigned: Map<string, number>;
   /** Job id → when (nowMs) its completed result was filed (results file and journal record). */
   readonly finished: Map<string, number>;
+  /** Job id → when (nowMs) the master's core took in the end part of its attempt 1. */
+  readonly endAt: Map<string, number>;
   /**
    * How long each results file took to write (`store.writeResult`; `store.finish`, file and
    * journal record, in masters that have no separate file step), ms.
@@ -91,6 +93,7 @@ export async function startMesh(o: MeshOptions): Promise<BenchMesh> {
   };
   const assigned = new Map<string, number>();
   const finished = new Map<string, number>();
+  const endAt = new Map<string, number>();
   const hooks: StepHook[] = [];
   const broker = o.broker ?? (await loopbackBroker());
   const master = await startMaster({
@@ -123,6 +126,9 @@ export async function startMesh(o: MeshOptions): Promise<BenchMesh> {
       if (e.type === 'publish' && e.out.channel === 'jobs' && e.out.message.kind === 'JOB') {
         assigned.set(`${e.out.message.job}#${e.out.message.attempt}`, now);
       }
+      if (e.type === 'persist' && e.record.t === 'end' && e.record.attempt === 1) {
+        endAt.set(e.record.job, now);
+      }
     }
     for (const h of hooks) h(method, effects, now);
   });
@@ -144,6 +150,7 @@ export async function startMesh(o: MeshOptions): Promise<BenchMesh> {
     masterPubPath,
     assigned,
     finished,
+    endAt,
     fileMs,
     fileMethod: `store.${fileMethod}`,
     problems,

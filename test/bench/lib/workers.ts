@@ -19,8 +19,8 @@ export interface HostReport extends ChildMessage {
   maxRssKB: number;
   /** The most DATA parts its workers held unacknowledged at once. */
   maxUnacked: number;
-  /** Job id → ms from JOB at the worker to nmap's exit. */
-  runs: Record<string, number>;
+  /** Job id → epoch ms when its JOB reached the worker's core and when nmap exited. */
+  runs: Record<string, { received: number; ran: number }>;
   problems: string[];
 }
 
