@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadMasterPublicKey } from '../../src/security/master-key.ts';
 import { tempDir } from '../harness/in-process.ts';
+import { masterArgs } from '../harness/mesh-processes.ts';
 import { ScanmeshProcess } from '../harness/scanmesh-process.ts';
 
 const BIN = fileURLToPath(new URL('../../src/cli/bin.js', import.meta.url));
@@ -32,18 +33,9 @@ describe('master key on the command line', () => {
   beforeAll(async () => {
     dir = await tempDir('key-cli');
     state = join(dir.path, 'master');
-    const master = new ScanmeshProcess([
-      'master',
-      '--port',
-      '0',
-      '--bind',
-      '127.0.0.1',
-      '--allow-anonymous',
-      '--commands',
-      join(dir.path, 'commands.txt'),
-      '--state-dir',
-      state,
-    ]);
+    const master = new ScanmeshProcess(
+      masterArgs({ commands: join(dir.path, 'commands.txt'), stateDir: state }),
+    );
     try {
       const line = await master.waitFor((l) => l.msg.startsWith('jobs are signed'));
       expect(line.publicKey).toBe(join(state, 'master.pub'));

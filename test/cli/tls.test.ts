@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeTestPki, type TestPki } from '../../src/broker/testkit.ts';
 import { freePort } from '../harness/free-port.ts';
+import { masterArgs } from '../harness/mesh-processes.ts';
 import { ScanmeshProcess } from '../harness/scanmesh-process.ts';
 
 /** The TLS flags end to end: `scanmesh master --tls-cert/--tls-key`, `scanmesh worker --tls-ca`. */
@@ -25,24 +26,20 @@ describe('mqtts:// from the command line', () => {
     dir = await mkdtemp(join(tmpdir(), 'scanmesh-tls-'));
     const commands = await pem('commands.txt', '');
     tlsPort = await freePort();
-    master = new ScanmeshProcess([
-      'master',
-      '--port',
-      '0',
-      '--bind',
-      '127.0.0.1',
-      '--allow-anonymous',
-      '--tls-cert',
-      await pem('server.pem', pki.serverCert),
-      '--tls-key',
-      await pem('server.key', pki.serverKey),
-      '--tls-port',
-      String(tlsPort),
-      '--commands',
-      commands,
-      '--state-dir',
-      join(dir, 'master'),
-    ]);
+    master = new ScanmeshProcess(
+      masterArgs({
+        commands,
+        stateDir: join(dir, 'master'),
+        extra: [
+          '--tls-cert',
+          await pem('server.pem', pki.serverCert),
+          '--tls-key',
+          await pem('server.key', pki.serverKey),
+          '--tls-port',
+          String(tlsPort),
+        ],
+      }),
+    );
     procs.push(master);
     const up = await master.waitFor((l) => l.msg === 'embedded broker listening', 20_000);
     expect(up.tlsPort).toBe(tlsPort);

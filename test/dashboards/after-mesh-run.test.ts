@@ -1,11 +1,11 @@
 import { appendFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startInfluxd, type InfluxdHandle } from '../harness/influxd.ts';
-import { closedPort } from '../harness/listeners.ts';
+import { closedPort, listenOn, openListeners, type Listeners } from '../harness/listeners.ts';
+import { eventually, startLoopbackMaster, workerArgs } from '../harness/mesh-processes.ts';
 import { ScanmeshProcess } from '../harness/scanmesh-process.ts';
 import { loadDashboards } from './dashboard-queries.ts';
 import { checkDashboard, httpQuery, readSchema, type RunQuery } from './query-checker.ts';
@@ -33,23 +33,14 @@ function partition<T>(list: readonly T[], test: (x: T) => boolean): [T[], T[]] {
   return [list.filter(test), list.filter((x) => !test(x))];
 }
 
-/** A listener that greets like sshd, so that -sV names a product and version at once. */
-async function sshBanner(): Promise<{ port: number; server: net.Server }> {
-  const server = net.createServer((s) => {
-    s.on('error', () => undefined);
-    s.end('SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\r\n');
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { port: (server.address() as net.AddressInfo).port, server };
-}
+const SSHD = 'SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\r\n';
 
 describe('dashboard queries after a real mesh run', () => {
   let influxd: InfluxdHandle;
   let dir: string;
   let master: ScanmeshProcess;
   const workers: ScanmeshProcess[] = [];
-  let late: net.Server | null = null;
-  let banner: { port: number; server: net.Server };
+  const listeners: Listeners[] = [];
   let run: RunQuery;
   let startedAt: number;
 
@@ -57,59 +48,32 @@ describe('dashboard queries after a real mesh run', () => {
     startedAt = Date.now();
     influxd = await startInfluxd();
     dir = await mkdtemp(join(tmpdir(), 'scanmesh-dash-'));
-    banner = await sshBanner();
+    // Greets like sshd, so that -sV names a product and version at once.
+    const banner = await openListeners('127.0.0.1', 1, { greeting: () => SSHD });
+    listeners.push(banner);
     const opened = await closedPort('127.0.0.1');
     const commands = join(dir, 'commands.txt');
     // No silent listener here: -sV would wait out its probes on it.
-    const ports = [banner.port, opened].join(',');
+    const ports = [...banner.ports, opened].join(',');
     const line = `nmap -sT -sV -Pn -p ${ports} 127.0.0.1\n`;
     // Fails for good: 65,535 ports at 100 packets/s cannot finish within the job timeout.
     await writeFile(commands, `${line}nmap -sT -Pn -p- --max-rate 100 127.0.0.1\n`);
-    master = new ScanmeshProcess([
-      'master',
-      '--port',
-      '0',
-      '--bind',
-      '127.0.0.1',
-      '--allow-anonymous',
-      '--commands',
+    const masterStateDir = join(dir, 'master');
+    let brokerUrl: string;
+    ({ master, brokerUrl } = await startLoopbackMaster({
       commands,
-      '--state-dir',
-      join(dir, 'master'),
-      '--influx-url',
-      influxd.url,
-      '--influx-db',
-      DATABASE,
-      '--hello-interval',
-      '1',
-      '--job-timeout',
-      '15',
-      '--max-attempts',
-      '1',
-    ]);
-    const listening = await master.waitFor((l) => l.msg === 'embedded broker listening');
+      stateDir: masterStateDir,
+      influx: { url: influxd.url, db: DATABASE },
+      helloInterval: 1,
+      extra: ['--job-timeout', '15', '--max-attempts', '1'],
+    }));
     for (const id of ['w1', 'w2']) {
-      workers.push(
-        new ScanmeshProcess([
-          'worker',
-          '--broker-url',
-          `mqtt://127.0.0.1:${String(listening.port)}`,
-          '--id',
-          id,
-          '--state-dir',
-          join(dir, id),
-          '--master-key',
-          join(dir, 'master', 'master.pub'),
-        ]),
-      );
+      const stateDir = join(dir, id);
+      workers.push(new ScanmeshProcess(workerArgs({ brokerUrl, id, stateDir, masterStateDir })));
     }
     await master.waitFor((l) => l.msg === 'job done', 120_000, 'the first scan');
     await master.waitFor((l) => l.msg === 'job failed', 120_000, 'the failing scan');
-    late = net.createServer((s) => {
-      s.on('error', () => undefined);
-      s.end('SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\r\n');
-    });
-    await new Promise<void>((r) => late?.listen(opened, '127.0.0.1', r));
+    listeners.push(await listenOn('127.0.0.1', [opened], { greeting: () => SSHD }));
     await appendFile(commands, line);
     await master.waitFor(
       (l) => l.msg === 'job changes' && l.changes === 1,
@@ -126,13 +90,15 @@ describe('dashboard queries after a real mesh run', () => {
     // Everything filed, compared and written: three attempts, two changes.
     run = httpQuery(influxd.url, DATABASE);
     const count = async (q: string) => (await run(q))[0]?.series?.[0]?.values?.[0]?.[1];
-    const deadline = Date.now() + 30_000;
-    while (Date.now() < deadline) {
-      const scans = await count('SELECT count("job") FROM "scan"');
-      const changes = await count('SELECT count("after") FROM "port_change"');
-      if (scans === 3 && changes === 2) break;
-      await new Promise((res) => setTimeout(res, 250));
-    }
+    await eventually(
+      async () => [
+        await count('SELECT count("job") FROM "scan"'),
+        await count('SELECT count("after") FROM "port_change"'),
+      ],
+      ([scans, changes]) => scans === 3 && changes === 2,
+      'three scan rows and two port_change rows',
+      30_000,
+    );
     // A few more hello rounds of telemetry with w2 INACTIVE.
     await new Promise((res) => setTimeout(res, 3000));
   }, 240_000);
@@ -140,8 +106,7 @@ describe('dashboard queries after a real mesh run', () => {
   afterAll(async () => {
     for (const w of workers) await w.kill('SIGKILL');
     await master?.kill('SIGTERM');
-    await new Promise((r) => (banner ? banner.server.close(r) : r(null)));
-    await new Promise((r) => (late ? late.close(r) : r(null)));
+    for (const l of listeners) await l.close();
     await influxd?.stop();
     if (dir) await rm(dir, { recursive: true, force: true });
   });

@@ -1,6 +1,5 @@
 import { execFile } from 'node:child_process';
 import { appendFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,21 +7,12 @@ import { promisify } from 'node:util';
 import { InfluxDB } from 'influx';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startInfluxd, type InfluxdHandle } from '../harness/influxd.ts';
-import { closedPort } from '../harness/listeners.ts';
+import { closedPort, listenOn, type Listeners } from '../harness/listeners.ts';
+import { eventually, startLoopbackMaster, workerArgs } from '../harness/mesh-processes.ts';
 import { ScanmeshProcess, type LogLine } from '../harness/scanmesh-process.ts';
 import { startWebhookReceiver, type WebhookReceiver } from '../harness/webhook-receiver.ts';
 
 const BIN = fileURLToPath(new URL('../../src/cli/bin.js', import.meta.url));
-
-/** A TCP listener on a chosen port of 127.0.0.1: the port a second scan will find open. */
-async function listenOn(port: number): Promise<net.Server> {
-  const server = net.createServer((s) => s.on('error', () => undefined));
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', resolve);
-  });
-  return server;
-}
 
 interface ChangeRow {
   host: string;
@@ -49,7 +39,7 @@ describe('deltas, end to end', () => {
   let commands: string;
   let master: ScanmeshProcess;
   let worker: ScanmeshProcess;
-  const servers: net.Server[] = [];
+  const servers: Listeners[] = [];
 
   const changesLogged = (job: string) => (l: LogLine) =>
     (l.msg === 'job changes' || l.msg === 'baseline: first results') && l.job === job;
@@ -60,18 +50,6 @@ describe('deltas, end to end', () => {
     );
   }
 
-  async function eventually<T>(probe: () => Promise<T>, ok: (v: T) => boolean, what: string) {
-    const until = Date.now() + 60_000;
-    let last = await probe();
-    while (!ok(last)) {
-      if (Date.now() > until)
-        throw new Error(`timed out waiting for ${what}: ${JSON.stringify(last)}`);
-      await new Promise((r) => setTimeout(r, 250));
-      last = await probe();
-    }
-    return last;
-  }
-
   beforeAll(async () => {
     influxd = await startInfluxd();
     influx = new InfluxDB({ host: '127.0.0.1', port: influxd.port, database: 'deltas' });
@@ -79,44 +57,28 @@ describe('deltas, end to end', () => {
     dir = await mkdtemp(join(tmpdir(), 'scanmesh-deltas-'));
     commands = join(dir, 'commands.txt');
     await writeFile(commands, '');
-    master = new ScanmeshProcess([
-      'master',
-      '--port',
-      '0',
-      '--bind',
-      '127.0.0.1',
-      '--allow-anonymous',
-      '--commands',
+    let brokerUrl: string;
+    ({ master, brokerUrl } = await startLoopbackMaster({
       commands,
-      '--state-dir',
-      join(dir, 'master'),
-      '--influx-url',
-      influxd.url,
-      '--influx-db',
-      'deltas',
-      '--hello-interval',
-      '1',
-      '--webhook',
-      hook.url,
-    ]);
-    const listening = await master.waitFor((l) => l.msg === 'embedded broker listening');
-    worker = new ScanmeshProcess([
-      'worker',
-      '--broker-url',
-      `mqtt://127.0.0.1:${String(listening.port)}`,
-      '--id',
-      'w1',
-      '--state-dir',
-      join(dir, 'w1'),
-      '--master-key',
-      join(dir, 'master', 'master.pub'),
-    ]);
+      stateDir: join(dir, 'master'),
+      influx: { url: influxd.url, db: 'deltas' },
+      helloInterval: 1,
+      extra: ['--webhook', hook.url],
+    }));
+    worker = new ScanmeshProcess(
+      workerArgs({
+        brokerUrl,
+        id: 'w1',
+        stateDir: join(dir, 'w1'),
+        masterStateDir: join(dir, 'master'),
+      }),
+    );
   });
 
   afterAll(async () => {
     await worker?.kill('SIGKILL');
     await master?.kill('SIGTERM');
-    for (const s of servers) await new Promise((r) => s.close(r));
+    for (const s of servers) await s.close();
     await hook?.close();
     await influxd?.stop();
     if (dir) await rm(dir, { recursive: true, force: true });
@@ -124,13 +86,13 @@ describe('deltas, end to end', () => {
 
   it('two runs of one command with a listener opened between: one port-opened, everywhere', async () => {
     const [kept, opened] = [await closedPort('127.0.0.1'), await closedPort('127.0.0.1')];
-    servers.push(await listenOn(kept!));
+    servers.push(await listenOn('127.0.0.1', [kept!]));
     const line = `nmap -sT -Pn -p ${kept},${opened} 127.0.0.1\n`;
     await appendFile(commands, line);
     const first = await master.waitFor((l) => l.msg === 'job queued', 30_000);
     await master.waitFor(changesLogged(String(first.job)), 60_000, 'first run compared');
 
-    servers.push(await listenOn(opened!));
+    servers.push(await listenOn('127.0.0.1', [opened!]));
     await appendFile(commands, line);
     const second = await master.waitFor(
       (l) => l.msg === 'job queued' && l.job !== first.job,
@@ -205,7 +167,7 @@ describe('deltas, end to end', () => {
     // Run 1 has nothing to report: 127.0.0.1's previous result (the test above) did not probe
     // this port, and deltas are per host over the ports both scans probed.
     await master.waitFor((l) => l.msg === 'job done' && l.job === `${lineId}-r1`, 30_000);
-    servers.push(await listenOn(port));
+    servers.push(await listenOn('127.0.0.1', [port]));
     const changed = await master.waitFor(
       (l) => l.msg === 'job changes' && String(l.job).startsWith(`${lineId}-r`),
       30_000,

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../harness/free-port.ts';
 import { startInfluxd, type InfluxdHandle } from '../harness/influxd.ts';
 import { closedPort, openListeners, type Listeners } from '../harness/listeners.ts';
+import { eventually, masterArgs, workerArgs } from '../harness/mesh-processes.ts';
 import { ScanmeshProcess, type LogLine } from '../harness/scanmesh-process.ts';
 
 /**
@@ -27,55 +28,32 @@ describe('nothing lost', () => {
     return p;
   };
   const master = (name: string, port: number, commands: string, extra: string[] = []) =>
-    spawn([
-      'master',
-      '--port',
-      String(port),
-      '--bind',
-      '127.0.0.1',
-      '--allow-anonymous',
-      '--commands',
-      commands,
-      '--state-dir',
-      join(dir, name),
-      '--influx-url',
-      influxd.url,
-      '--influx-db',
-      'durability',
-      '--hello-interval',
-      '1',
-      ...extra,
-    ]);
+    spawn(
+      masterArgs({
+        commands,
+        stateDir: join(dir, name),
+        port,
+        influx: { url: influxd.url, db: 'durability' },
+        helloInterval: 1,
+        extra,
+      }),
+    );
   const worker = (id: string, port: number, masterDir: string) =>
-    spawn([
-      'worker',
-      '--broker-url',
-      `mqtt://127.0.0.1:${port}`,
-      '--id',
-      id,
-      '--state-dir',
-      join(dir, id),
-      '--resend-after',
-      '1',
-      '--master-key',
-      join(dir, masterDir, 'master.pub'),
-    ]);
+    spawn(
+      workerArgs({
+        brokerUrl: `mqtt://127.0.0.1:${port}`,
+        id,
+        stateDir: join(dir, id),
+        masterStateDir: join(dir, masterDir),
+        extra: ['--resend-after', '1'],
+      }),
+    );
   const is = (msg: string, job?: string) => (l: LogLine) =>
     l.msg === msg && (job === undefined || l.job === job);
   const scansOf = async (job: string) =>
     influx.query<{ status: string; worker: string; attempt: number; error: string }>(
       `SELECT "status", "worker", "attempt", "error" FROM "scan" WHERE "job" = '${job}'`,
     );
-  async function eventually<T>(probe: () => Promise<T>, ok: (v: T) => boolean, what: string) {
-    const until = Date.now() + 60_000;
-    for (;;) {
-      const v = await probe();
-      if (ok(v)) return v;
-      if (Date.now() > until)
-        throw new Error(`timed out waiting for ${what}: ${JSON.stringify(v)}`);
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  }
   /** A scan that keeps nmap busy for a few seconds: one probe every 300 ms over eight ports. */
   const slowLine = (tag: number) =>
     `-sT -Pn --max-retries 0 --scan-delay 300ms -p ${[...listeners.ports, ...closed].join(',')} 127.0.0.${tag}`;

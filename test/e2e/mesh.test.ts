@@ -5,6 +5,7 @@ import { InfluxDB } from 'influx';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startInfluxd, type InfluxdHandle } from '../harness/influxd.ts';
 import { closedPort, openListeners, type Listeners } from '../harness/listeners.ts';
+import { eventually, startLoopbackMaster, workerArgs } from '../harness/mesh-processes.ts';
 import { ScanmeshProcess, type LogLine } from '../harness/scanmesh-process.ts';
 
 /**
@@ -26,18 +27,11 @@ describe('the mesh, end to end', () => {
   let closedB: number;
 
   const startWorker = (id: string) => {
-    const w = new ScanmeshProcess([
-      'worker',
-      '--broker-url',
-      brokerUrl,
-      '--id',
-      id,
-      '--state-dir',
-      join(dir, id),
-      // Pinned to the key the master wrote before its broker started listening.
-      '--master-key',
-      join(dir, 'master', 'master.pub'),
-    ]);
+    // Pinned to the key the master wrote before its broker started listening.
+    const masterStateDir = join(dir, 'master');
+    const w = new ScanmeshProcess(
+      workerArgs({ brokerUrl, id, stateDir: join(dir, id), masterStateDir }),
+    );
     workers.set(id, w);
     return w;
   };
@@ -48,18 +42,6 @@ describe('the mesh, end to end', () => {
 
   async function scanRows(): Promise<{ job: string; status: string; worker: string }[]> {
     return influx.query('SELECT "job", "status", "worker" FROM "scan"');
-  }
-
-  async function eventually<T>(probe: () => Promise<T>, ok: (v: T) => boolean, what: string) {
-    const until = Date.now() + 60_000;
-    let last: T = await probe();
-    while (!ok(last)) {
-      if (Date.now() > until)
-        throw new Error(`timed out waiting for ${what}: ${JSON.stringify(last)}`);
-      await new Promise((r) => setTimeout(r, 250));
-      last = await probe();
-    }
-    return last;
   }
 
   beforeAll(async () => {
@@ -81,26 +63,12 @@ describe('the mesh, end to end', () => {
         `nmap -sT -Pn -p ${onA.ports[0]},${onB.ports[0]} 127.0.0.1 127.0.0.2`,
       ].join('\n') + '\n',
     );
-    master = new ScanmeshProcess([
-      'master',
-      '--port',
-      '0',
-      '--bind',
-      '127.0.0.1',
-      '--allow-anonymous',
-      '--commands',
+    ({ master, brokerUrl } = await startLoopbackMaster({
       commands,
-      '--state-dir',
-      join(dir, 'master'),
-      '--influx-url',
-      influxd.url,
-      '--influx-db',
-      'e2e',
-      '--hello-interval',
-      '1',
-    ]);
-    const listening = await master.waitFor((l) => l.msg === 'embedded broker listening');
-    brokerUrl = `mqtt://127.0.0.1:${String(listening.port)}`;
+      stateDir: join(dir, 'master'),
+      influx: { url: influxd.url, db: 'e2e' },
+      helloInterval: 1,
+    }));
     startWorker('w1');
     startWorker('w2');
   });

@@ -1,4 +1,4 @@
-import net from 'node:net';
+import { openListeners, type Listeners } from '../../harness/listeners.ts';
 
 /**
  * Banners of services nmap -sV recognises from its NULL probe, so version detection ends at the
@@ -12,34 +12,9 @@ const BANNERS = [
   '+OK Dovecot ready.\r\n',
 ];
 
-export interface BannerListeners {
-  ports: number[];
-  close(): Promise<void>;
-}
-
 /** `count` listeners on 127.0.0.1 (kernel-chosen ports), each greeting like one service. */
-export async function openBannerListeners(count: number): Promise<BannerListeners> {
-  const servers: net.Server[] = [];
-  const sockets = new Set<net.Socket>();
-  for (let i = 0; i < count; i++) {
-    const banner = BANNERS[i % BANNERS.length] as string;
-    const server = net.createServer((s) => {
-      sockets.add(s);
-      s.on('error', () => undefined);
-      s.once('close', () => sockets.delete(s));
-      s.write(banner);
-    });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => resolve());
-    });
-    servers.push(server);
-  }
-  return {
-    ports: servers.map((s) => (s.address() as net.AddressInfo).port),
-    close: async () => {
-      for (const s of sockets) s.destroy();
-      await Promise.all(servers.map((s) => new Promise((r) => s.close(() => r(null)))));
-    },
-  };
+export function openBannerListeners(count: number): Promise<Listeners> {
+  return openListeners('127.0.0.1', count, {
+    greeting: (i) => BANNERS[i % BANNERS.length] as string,
+  });
 }

@@ -2,25 +2,19 @@ import { generateKeyPairSync } from 'node:crypto';
 import { appendFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { startEmbeddedBroker, type EmbeddedBroker } from '../../../src/broker/embedded.ts';
+import type { EmbeddedBroker } from '../../../src/broker/embedded.ts';
 import { systemClock } from '../../../src/clock.ts';
 import type { Effect } from '../../../src/master/core/types.ts';
 import { startMaster, type RunningMaster } from '../../../src/master/master.ts';
 import { DEFAULT_POLICY } from '../../../src/nmap/policy.ts';
 import { createInfluxWriter } from '../../../src/storage/influx-writer.ts';
+import { loopbackBroker } from '../../harness/in-process.ts';
 import { nowMs, sleep, waitUntil } from './stats.ts';
 
 export const TOPIC_ROOT = 'scanmesh/v1/';
 
 /** An anonymous embedded broker on 127.0.0.1, built by the project's own code (TCP_NODELAY). */
-export function loopbackBroker(): Promise<EmbeddedBroker> {
-  return startEmbeddedBroker({
-    port: 0,
-    host: '127.0.0.1',
-    allowAnonymous: true,
-    logger: pino({ level: 'silent' }),
-  });
-}
+export { loopbackBroker };
 
 export interface MeshOptions {
   /** Holds the master's state dir, commands file and public key. */
