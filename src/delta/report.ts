@@ -18,13 +18,22 @@ export interface DeltaSummary {
 }
 
 export function summarize(delta: ScanDelta): DeltaSummary {
-  const changes = delta.hosts.flatMap((h) => h.changes);
+  return summarizeHosts(delta.hosts, delta.hosts.length, delta.skipped.length);
+}
+
+/** Counts over `hosts`; `compared` is larger when hosts without changes were left out of them. */
+export function summarizeHosts(
+  hosts: readonly HostDelta[],
+  compared: number,
+  skipped = 0,
+): DeltaSummary {
+  const changes = hosts.flatMap((h) => h.changes);
   return {
-    hostsCompared: delta.hosts.length,
-    hostsChanged: delta.hosts.filter((h) => h.changes.length > 0).length,
+    hostsCompared: compared,
+    hostsChanged: hosts.filter((h) => h.changes.length > 0).length,
     changes: changes.length,
     noisyChanges: changes.filter((c) => c.noisy).length,
-    skipped: delta.skipped.length,
+    skipped,
   };
 }
 
@@ -47,15 +56,24 @@ export function scanDeltaJson(delta: ScanDelta): {
 
 export function renderScanDelta(delta: ScanDelta): string {
   const lines = [headerLine('-', delta.old), headerLine('+', delta.new), ''];
-  for (const host of delta.hosts.filter(shown)) lines.push(...renderHostDelta(host), '');
+  lines.push(...renderHostBlocks(delta.hosts));
   for (const s of delta.skipped) lines.push(`! ${s.host}: not compared: ${s.reason}`);
-  const sum = summarize(delta);
-  lines.push(
-    `${plural(sum.hostsCompared, 'host')} compared: ${sum.hostsChanged} changed, ` +
-      `${plural(sum.changes, 'change')} (${sum.noisyChanges} noisy)` +
-      (sum.skipped > 0 ? `, ${sum.skipped} not compared` : ''),
-  );
+  lines.push(summaryLine(summarize(delta)));
   return `${lines.join('\n')}\n`;
+}
+
+/** Each host that changed or looks noisy, as renderHostDelta writes it, a blank line after each. */
+export function renderHostBlocks(hosts: readonly HostDelta[]): string[] {
+  return hosts.filter(shown).flatMap((h) => [...renderHostDelta(h), '']);
+}
+
+/** The report's last line. */
+export function summaryLine(sum: DeltaSummary): string {
+  return (
+    `${plural(sum.hostsCompared, 'host')} compared: ${sum.hostsChanged} changed, ` +
+    `${plural(sum.changes, 'change')} (${sum.noisyChanges} noisy)` +
+    (sum.skipped > 0 ? `, ${sum.skipped} not compared` : '')
+  );
 }
 
 /** One host's lines, also for a single-host report. */
@@ -103,11 +121,12 @@ function headerLine(sign: string, h: ScanHeader): string {
 }
 
 /** `2026-11-21 13:48:17 UTC`: nmap's start second, readable and zone-free. */
-function utc(unixS: number): string {
+export function utc(unixS: number): string {
   return `${new Date(unixS * 1000).toISOString().slice(0, 19).replace('T', ' ')} UTC`;
 }
 
-function shown(h: HostDelta): boolean {
+/** Whether a report shows the host: it changed, or its comparison may have missed something. */
+export function shown(h: HostDelta): boolean {
   return h.changes.length > 0 || h.noisy;
 }
 

@@ -1,4 +1,5 @@
-import { renderHostDelta, type DeltaSummary, type HostDelta } from '../../delta/index.ts';
+import type { DeltaSummary, HostDelta } from '../../delta/index.ts';
+import { renderHostBlocks, shown, summaryLine, utc } from '../../delta/report.ts';
 import { storeSummary, type RunRef, type StoreDelta } from './query.ts';
 
 /**
@@ -10,12 +11,7 @@ import { storeSummary, type RunRef, type StoreDelta } from './query.ts';
 
 export function renderStoreDelta(delta: StoreDelta): string {
   const lines = [...header(delta, '-', delta.old), ...header(delta, '+', delta.new), ''];
-  for (const host of delta.hosts.filter(shown)) lines.push(...renderHostDelta(host), '');
-  const sum = storeSummary(delta);
-  lines.push(
-    `${plural(sum.hostsCompared, 'host')} compared: ${sum.hostsChanged} changed, ` +
-      `${plural(sum.changes, 'change')} (${sum.noisyChanges} noisy)`,
-  );
+  lines.push(...renderHostBlocks(delta.hosts), summaryLine(storeSummary(delta)));
   return `${lines.join('\n')}\n`;
 }
 
@@ -54,16 +50,4 @@ function runLine(sign: string, r: RunRef): string {
   const name = r.attempt === 1 ? r.job : `${r.job} (attempt ${r.attempt})`;
   const args = r.args === '' ? '' : ` as: ${r.args}`;
   return `${sign}${version} scan ${name} at ${utc(r.start)}${args}`;
-}
-
-function utc(unixS: number): string {
-  return `${new Date(unixS * 1000).toISOString().slice(0, 19).replace('T', ' ')} UTC`;
-}
-
-function shown(h: HostDelta): boolean {
-  return h.changes.length > 0 || h.noisy;
-}
-
-function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? '' : 's'}`;
 }

@@ -1,4 +1,5 @@
 import type { DeltaSummary, HostDelta } from '../../delta/index.ts';
+import { summarizeHosts } from '../../delta/report.ts';
 import { ScanmeshError } from '../../errors.ts';
 import type { AttemptRecord } from '../../storage/attempt.ts';
 import type { HistoryEntry } from './history-file.ts';
@@ -62,14 +63,7 @@ export interface StoreDelta {
 }
 
 export function storeSummary(delta: StoreDelta): DeltaSummary {
-  const changes = delta.hosts.flatMap((h) => h.changes);
-  return {
-    hostsCompared: delta.compared,
-    hostsChanged: delta.hosts.filter((h) => h.changes.length > 0).length,
-    changes: changes.length,
-    noisyChanges: changes.filter((c) => c.noisy).length,
-    skipped: 0,
-  };
+  return summarizeHosts(delta.hosts, delta.compared);
 }
 
 const UNIT_MS = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
