@@ -1,11 +1,12 @@
 import type { IPoint } from 'influx';
-import type { Clock, TimerHandle } from '../clock.ts';
+import type { Clock } from '../clock.ts';
 import type { Logger } from '../log.ts';
 import type { AttemptRecord } from '../storage/attempt.ts';
 import { isRetryableInfluxError, type InfluxWriter } from '../storage/influx-writer.ts';
 import { hostPoints, scanPoint } from '../storage/points.ts';
 import { portChangePoints } from '../storage/port-change-points.ts';
 import { readChanges } from './deltas/changes-file.ts';
+import { DrainLoop } from './drain-loop.ts';
 import type { MasterStore } from './store.ts';
 
 export interface OutboxOptions {
@@ -27,15 +28,18 @@ export interface OutboxOptions {
  */
 export class InfluxOutbox {
   private readonly o: OutboxOptions;
-  private running: Promise<void> | null = null;
-  private timer: TimerHandle | null = null;
-  private delayMs: number;
-  private stopped = false;
+  private readonly loop: DrainLoop;
   private databaseReady = false;
 
   constructor(options: OutboxOptions) {
     this.o = options;
-    this.delayMs = options.retryMinMs;
+    this.loop = new DrainLoop({
+      clock: options.clock,
+      retryMinMs: options.retryMinMs,
+      retryMaxMs: options.retryMaxMs,
+      drain: () => this.drain(),
+      failed: (err) => options.logger.error({ err }, 'outbox drain stopped unexpectedly'),
+    });
   }
 
   get backlog(): number {
@@ -44,32 +48,24 @@ export class InfluxOutbox {
 
   /** Something new was filed, or it is time to retry. */
   kick(): void {
-    if (this.running || this.timer || this.stopped) return;
-    this.running = this.drain()
-      .catch((err: unknown) => this.o.logger.error({ err }, 'outbox drain stopped unexpectedly'))
-      .finally(() => {
-        this.running = null;
-      });
+    this.loop.kick();
   }
 
   /** Stops after the batch in hand: the store must stay open until this resolves. */
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) this.o.clock.clear(this.timer);
-    this.timer = null;
-    await this.running;
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
   /** Resolves once the backlog is empty (for a clean shutdown and for tests). */
   async flushed(pollMs = 50): Promise<void> {
-    while (this.backlog > 0 && !this.stopped) {
+    while (this.backlog > 0 && !this.loop.isStopped) {
       this.kick();
       await new Promise((r) => setTimeout(r, pollMs));
     }
   }
 
   private async drain(): Promise<void> {
-    while (!this.stopped && this.o.store.outbox.size > 0) {
+    while (!this.loop.isStopped && this.o.store.outbox.size > 0) {
       const batch: AttemptRecord[] = [];
       const points: IPoint[] = [];
       for (const record of this.o.store.outbox.values()) {
@@ -91,7 +87,7 @@ export class InfluxOutbox {
       }
       await this.o.store.markWritten(batch);
       for (const record of batch) await this.o.store.dropFailedResult(record);
-      this.delayMs = this.o.retryMinMs;
+      this.loop.progressed();
     }
   }
 
@@ -106,20 +102,16 @@ export class InfluxOutbox {
   }
 
   private retryLater(err: unknown): void {
+    const retryMs = this.loop.retryLater();
     this.o.logger.warn(
       {
         code: 'SCANMESH_INFLUX_FAILED',
         err: (err as Error).message,
         backlog: this.backlog,
-        retry_ms: this.delayMs,
+        retry_ms: retryMs,
       },
       'InfluxDB write failed; results wait in the outbox',
     );
-    this.timer = this.o.clock.setTimeout(() => {
-      this.timer = null;
-      this.kick();
-    }, this.delayMs);
-    this.delayMs = Math.min(this.delayMs * 2, this.o.retryMaxMs);
   }
 
   private async isolateRefused(batch: readonly AttemptRecord[]): Promise<void> {

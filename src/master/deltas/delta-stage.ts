@@ -1,7 +1,8 @@
-import type { Clock, TimerHandle } from '../../clock.ts';
+import type { Clock } from '../../clock.ts';
 import type { Change, CompareOptions } from '../../delta/index.ts';
 import type { Logger } from '../../log.ts';
 import type { AttemptRecord } from '../../storage/attempt.ts';
+import { DrainLoop } from '../drain-loop.ts';
 import type { MasterStore } from '../store.ts';
 import { compareAttempt } from './compare-attempt.ts';
 import { readChanges, writeChanges, type JobChanges } from './changes-file.ts';
@@ -35,14 +36,17 @@ const LOG_CHANGES = 200;
  */
 export class DeltaStage {
   private readonly o: DeltaStageOptions;
-  private running: Promise<void> | null = null;
-  private stopped = false;
-  private timer: TimerHandle | null = null;
-  private delayMs: number;
+  private readonly loop: DrainLoop;
 
   constructor(options: DeltaStageOptions) {
     this.o = options;
-    this.delayMs = options.retryMinMs;
+    this.loop = new DrainLoop({
+      clock: options.clock,
+      retryMinMs: options.retryMinMs,
+      retryMaxMs: options.retryMaxMs,
+      drain: () => this.drain(),
+      failed: (err) => this.retryLater(err),
+    });
   }
 
   get backlog(): number {
@@ -50,37 +54,29 @@ export class DeltaStage {
   }
 
   kick(): void {
-    if (this.running || this.timer || this.stopped) return;
-    this.running = this.drain()
-      .catch((err: unknown) => this.retryLater(err))
-      .finally(() => {
-        this.running = null;
-      });
+    this.loop.kick();
   }
 
   /** Resolves once every filed attempt is compared (clean shutdown, tests). */
   async idle(pollMs = 20): Promise<void> {
-    while ((this.backlog > 0 || this.running !== null) && !this.stopped) {
+    while ((this.backlog > 0 || this.loop.busy) && !this.loop.isStopped) {
       this.kick();
       await new Promise((r) => setTimeout(r, pollMs));
     }
   }
 
   /** Stops after the attempt in hand (the store must stay open until this resolves). */
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) this.o.clock.clear(this.timer);
-    this.timer = null;
-    await this.running;
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
   private async drain(): Promise<void> {
-    while (!this.stopped) {
+    while (!this.loop.isStopped) {
       const record = this.o.store.uncompared.values().next().value;
       if (record === undefined) return;
       if (record.status === 'completed') await this.compareOne(record);
       await this.o.store.markCompared(record);
-      this.delayMs = this.o.retryMinMs;
+      this.loop.progressed();
       this.o.compared();
     }
   }
@@ -139,21 +135,16 @@ export class DeltaStage {
   }
 
   private retryLater(err: unknown): void {
+    const retryMs = this.loop.retryLater();
     this.o.logger.error(
       {
         code: 'SCANMESH_DELTA_FAILED',
         err: (err as Error).message,
         backlog: this.backlog,
-        retry_ms: this.delayMs,
+        retry_ms: retryMs,
       },
       'comparing results failed; retrying',
     );
-    if (this.stopped) return;
-    this.timer = this.o.clock.setTimeout(() => {
-      this.timer = null;
-      this.kick();
-    }, this.delayMs);
-    this.delayMs = Math.min(this.delayMs * 2, this.o.retryMaxMs);
   }
 }
 
