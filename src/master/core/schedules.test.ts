@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ClHello } from '../../protocol/messages/cl-hello.ts';
 import type { DataEnd } from '../../protocol/messages/data.ts';
+import { endPart } from '../../../test/harness/spool-fixtures.ts';
 import { nextRuns } from './on-schedules.ts';
 import { MasterCore } from './master-core.ts';
 import type { CommandEntry, Effect, MasterRecord } from './types.ts';
@@ -25,23 +26,9 @@ function hello(worker: string, slots = 1): ClHello {
   return { kind: 'CL_HELLO', worker, nmap: '7.93', slots, running: [], held: [] };
 }
 
+/** The end part of attempt 1 of `job`, with no hosts, as `worker` sends it at `at`. */
 function end(worker: string, job: string, at: number): DataEnd {
-  return {
-    kind: 'DATA',
-    worker,
-    job,
-    attempt: 1,
-    seq: 0,
-    part: 'end',
-    status: 'completed',
-    exitCode: 0,
-    error: '',
-    code: '',
-    meta: null,
-    stats: null,
-    startedAt: at,
-    finishedAt: at,
-  };
+  return { ...endPart(0, job), worker, startedAt: at, finishedAt: at };
 }
 
 const jobsSent = (fx: Effect[]) =>
