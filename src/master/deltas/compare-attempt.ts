@@ -74,7 +74,8 @@ export async function compareAttempt(
   }
 
   const run = { meta: record.meta, job: record.job, stats: record.stats };
-  for (const address of [...index.addresses()]) {
+  // Walked live, not copied: the index gains this attempt only after we return (delta-stage.ts).
+  for (const address of index.addresses()) {
     if (listed.has(address)) continue;
     const ref = index.previous(address, record.job, record.attempt);
     if (!ref?.up) continue;
