@@ -6,7 +6,9 @@ import type { AttemptRecord } from '../storage/attempt.ts';
 /**
  * Where the master files each ended attempt: `results/<job>~<attempt>.json`, moved to `dead/` when
  * InfluxDB refuses it for good. Completed attempts stay there for good: they are the history that
- * deltas and `scanmesh diff` read.
+ * deltas and `scanmesh diff` read. A file is a result only if a durable record names it (`ended`,
+ * or the history line that follows it): a crash while filing can leave one that none names, even
+ * empty or cut short (store.ts), so nothing lists this folder to find results.
  */
 export interface StoredResult {
   record: AttemptRecord;

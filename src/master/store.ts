@@ -2,23 +2,35 @@ import { readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { HostResult } from '../nmap/result.ts';
 import type { AttemptRecord } from '../storage/attempt.ts';
-import { ensureDir, writeFileAtomic } from '../storage/atomic-file.ts';
+import { ScanmeshError } from '../errors.ts';
+import { ensureDir } from '../storage/atomic-file.ts';
+import { openDurableDir, type DurableDir } from '../storage/durable-dir.ts';
 import { openJournal, type Journal } from '../storage/journal.ts';
 import type { MasterRecord } from './core/types.ts';
-import { deadPath, resultPath, type StoredResult } from './result-files.ts';
+import { deadPath, resultFileName, resultPath, type StoredResult } from './result-files.ts';
 
 export type { StoredResult } from './result-files.ts';
 
 /**
  * The master's durable state under --state-dir:
  *   journal.jsonl            every fact the core persisted (group-committed, fsynced)
- *   results/<job>~<n>.json   each ended attempt with its hosts, written before its `ended` record
+ *   results/<job>~<n>.json   each ended attempt with its hosts, durable before its `ended` record
  *   dead/                    results InfluxDB refused for good (kept for a person to look at)
  *   changes/, history.jsonl  what each completed attempt changed, and each host's results over
  *                            time (master/deltas)
  * Two queues, small references only (the hosts stay on disk): ended attempts without a `compared`
  * record wait for the delta stage, and those without a `written` record (the outbox) for InfluxDB.
  * An attempt goes to InfluxDB only once compared, so its `port_change` points go with it.
+ *
+ * Results files are written in place, not replaced atomically (durable-dir.ts): the file's fsync
+ * and the directory's run at once, so an attempt's end waits for two fsyncs in a row before its
+ * `ended` record is durable instead of three (and no rename). That is safe because every
+ * reader reaches a results file through its `ended` record (the outbox, the delta stage, and the
+ * history that only compared attempts enter), and `ended` is appended only once the file's bytes
+ * and name are durable. A crash before that leaves a file, whole, partial or empty, that no
+ * durable record names: never read, and truncated when the restarted master files that attempt
+ * again (its parts are in the journal or still in the worker's spool). Filing never rewrites an
+ * attempt whose `ended` record exists: the core ends each attempt once, also across restarts.
  */
 export class MasterStore {
   /** Attempts stored but not yet in InfluxDB, oldest first. */
@@ -27,11 +39,18 @@ export class MasterStore {
   readonly uncompared = new Map<string, AttemptRecord>();
   private journal: Journal<MasterRecord>;
   private readonly dir: string;
+  private readonly results: DurableDir;
   private readonly keepOutbox: boolean;
 
-  private constructor(dir: string, journal: Journal<MasterRecord>, keepOutbox: boolean) {
+  private constructor(
+    dir: string,
+    journal: Journal<MasterRecord>,
+    results: DurableDir,
+    keepOutbox: boolean,
+  ) {
     this.dir = dir;
     this.journal = journal;
+    this.results = results;
     this.keepOutbox = keepOutbox;
   }
 
@@ -59,7 +78,11 @@ export class MasterStore {
         onRecord(r);
       },
     });
-    const store = new MasterStore(dir, journal, keepOutbox);
+    const results = await openDurableDir(join(dir, 'results')).catch(async (err: unknown) => {
+      await journal.close();
+      throw storeFailed(`could not open ${join(dir, 'results')}: ${String(err)}`, err);
+    });
+    const store = new MasterStore(dir, journal, results, keepOutbox);
     for (const [k, v] of outbox) store.outbox.set(k, v);
     for (const [k, v] of uncompared) store.uncompared.set(k, v);
     return store;
@@ -79,8 +102,14 @@ export class MasterStore {
     await this.ended(record);
   }
 
-  writeResult(record: AttemptRecord, hosts: readonly HostResult[]): Promise<void> {
-    return writeFileAtomic(this.resultPath(record), JSON.stringify({ record, hosts }));
+  /** Resolves once the file's bytes and name are durable (see the class comment). */
+  async writeResult(record: AttemptRecord, hosts: readonly HostResult[]): Promise<void> {
+    const name = resultFileName(record.job, record.attempt);
+    try {
+      await this.results.writeFile(name, JSON.stringify({ record, hosts }));
+    } catch (err) {
+      throw storeFailed(`could not write ${this.resultPath(record)}: ${String(err)}`, err);
+    }
   }
 
   /** Appends the `ended` record (issued at the call); resolves once it is durable. */
@@ -159,13 +188,21 @@ export class MasterStore {
     return this.journal.sizeBytes;
   }
 
-  close(): Promise<void> {
-    return this.journal.close();
+  async close(): Promise<void> {
+    try {
+      await this.journal.close();
+    } finally {
+      await this.results.close();
+    }
   }
 
   private resultPath(record: AttemptRecord): string {
     return resultPath(this.dir, record.job, record.attempt);
   }
+}
+
+function storeFailed(message: string, cause: unknown): ScanmeshError {
+  return new ScanmeshError('SCANMESH_STORE_FAILED', message, { cause });
 }
 
 function key(job: string, attempt: number): string {

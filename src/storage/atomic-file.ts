@@ -37,6 +37,8 @@ export async function ensureDir(path: string): Promise<void> {
 /**
  * Replace `path` atomically with what `fill` writes: readers (and a reboot) see either the old
  * file or the complete new one, never a mix. See `writeTmpFile` and `renameDurably` for the steps.
+ * Its three steps in a row cost latency; a file nobody reads until a later record names it can
+ * skip the atomicity and sync bytes and name at once (durable-dir.ts).
  * `tmpPath` defaults to a unique name, so concurrent writers of one path never share a file; a
  * caller that owns `path` alone may pass a fixed name so crashes leave no growing litter.
  */

@@ -170,6 +170,25 @@ describe('group commit', () => {
     await journal.close();
   });
 
+  it('flushes a lone append at once: no timer waits for company', async () => {
+    // With one job in flight every record is alone; a batching delay would add to each of them.
+    const { journal } = await openJournal<Row>(join(dir, 'j.jsonl'));
+    const realTimeout = globalThis.setTimeout;
+    vi.useFakeTimers();
+    try {
+      const outcome = await Promise.race([
+        journal.append([{ id: 1 }]).then(() => 'durable'),
+        new Promise((resolve) => realTimeout(() => resolve('still waiting'), 5000)),
+      ]);
+      expect(outcome).toBe('durable');
+      expect(vi.getTimerCount()).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
+    await journal.close();
+    expect(await load(join(dir, 'j.jsonl'))).toEqual([{ id: 1 }]);
+  });
+
   it('does not fsync appends with fsync: false', async () => {
     const { journal } = await openJournal<Row>(join(dir, 'j.jsonl'), { fsync: false });
     const datasync = vi.spyOn(proto, 'datasync');

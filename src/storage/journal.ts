@@ -247,7 +247,9 @@ class FileJournal<T> implements Journal<T> {
     });
     const batch: Batch = { text: [], bytes: 0, done, resolve, reject };
     this.#open = batch;
-    // Deferred to a later turn, so every append of the current synchronous burst joins it.
+    // Deferred to a later turn, so every append of the current synchronous burst joins it. No
+    // timer: a lone record (one job in flight) is written at once, and records arriving during
+    // that write+fdatasync gather for the next one.
     this.#tail = this.#tail.then(() => this.#flush(batch));
     return batch;
   }

@@ -65,9 +65,15 @@ export async function readMasterResults(stateDir: string): Promise<MasterResultF
   const completed = new Map<string, number[]>();
   for (const name of await listDir(join(stateDir, 'results'))) {
     if (!name.endsWith('.json')) continue;
-    const { record } = JSON.parse(await readFile(join(stateDir, 'results', name), 'utf8')) as {
-      record: { job: string; attempt: number; status: string };
-    };
+    let parsed: { record: { job: string; attempt: number; status: string } };
+    try {
+      parsed = JSON.parse(await readFile(join(stateDir, 'results', name), 'utf8')) as typeof parsed;
+    } catch {
+      // A file a SIGKILL cut while it was written: no `ended` record names it, so it was never
+      // filed, and the master rewrites it when that attempt arrives again.
+      continue;
+    }
+    const { record } = parsed;
     if (record.status !== 'completed') continue;
     completed.set(record.job, [...(completed.get(record.job) ?? []), record.attempt]);
   }
