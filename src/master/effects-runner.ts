@@ -3,8 +3,12 @@ import type { Effect, MasterRecord, Outgoing } from './core/types.ts';
 import type { HostResult } from '../nmap/result.ts';
 import type { AttemptRecord } from '../storage/attempt.ts';
 import type { WorkerEntry } from './core/types.ts';
+import { endedKeys, JournalOrder, keysOf } from './journal-order.ts';
+
+export { JournalOrder } from './journal-order.ts';
 
 export interface EffectPorts {
+  /** Issues the write at the call; resolves once durable. */
   append(records: readonly MasterRecord[]): Promise<void>;
   /** Write an ended attempt's results file, durably. Runs alongside other steps' writes. */
   fileResult(record: AttemptRecord, hosts: readonly HostResult[]): Promise<void>;
@@ -15,81 +19,55 @@ export interface EffectPorts {
   logger: Logger;
   /** A durable write failed: the master cannot keep its promises and must stop. */
   fatal(err: unknown): void;
-  /** Shared by all steps of one master: see `journalOrder`. */
+  /** Shared by all steps of one master, so that its journal keeps its order (journal-order.ts). */
   order?: JournalOrder;
 }
 
-/**
- * Keeps the journal in the order of the core's steps. A step that files an attempt writes its
- * results file before its later records (the job's status, the next assignment), and later steps
- * must not overtake those records: the chaos suite caught a `cutoff` of an attempt landing before
- * the `assign` it undid, so that a restarted master believed the attempt was still running.
- */
-export interface JournalOrder {
-  /** Resolves once the latest step with journal writes has issued its last one. */
-  tail: Promise<void>;
-}
-
 export function journalOrder(): JournalOrder {
-  return { tail: Promise.resolve() };
+  return new JournalOrder();
 }
-
-/** A step's place in the journal order: wait for the step before, then let the next one go. */
-function takeTurn(order: JournalOrder): { wait: Promise<void>; release: () => void } {
-  const wait = order.tail;
-  let release!: () => void;
-  order.tail = new Promise<void>((resolve) => {
-    release = resolve;
-  });
-  return { wait, release };
-}
-
-interface JournalOp {
-  /** What must be done before the write is issued: an `ended` record waits for its file. */
-  before?: Promise<void>;
-  /** Issues the write at the call; resolves once it is durable. */
-  run(): Promise<void>;
-}
-
-type Op = { journal: JournalOp } | { other: () => void };
 
 /**
- * Carries out one step's effects. Journal writes are issued in the step's order, each as soon as
- * the one before is issued (an `ended` record also waits for its results file, which is written
- * from the start of the step, alongside other steps' files); the step releases its turn once its
- * last write is issued, without waiting for it to be durable, so the journal's group commit
- * gathers the records of many steps into one fsync. Every other effect waits until the writes
- * before it are durable (an ack never overtakes the record it acknowledges), in order; log lines
- * come last. Across steps only the order in which journal writes are issued is kept (with
- * `ports.order`).
+ * Carries out one step's effects. Each record is issued as soon as the earlier records it must
+ * follow are issued (journal-order.ts), without waiting for them to be durable, so the journal's
+ * group commit gathers the records of many steps into one fsync; an `ended` record also waits for
+ * its results file, which is written from the start of the step, alongside other steps' files.
+ * A message leaves once the records it announces are durable (the effect's `after`), and after
+ * the earlier messages to the same worker, so a JOB does not wait for a results file the same step
+ * writes for another job. Log lines come last, once all of the step's writes are durable and its
+ * messages sent: "job done" in the log means the result is on disk.
  */
 export function runEffects(effects: readonly Effect[], ports: EffectPorts): Promise<void> {
-  const ops: Op[] = [];
-  let records: MasterRecord[] = [];
+  const order = ports.order ?? journalOrder();
+  const durable = new Map<MasterRecord, Promise<void>>();
+  const durableOf = (r: MasterRecord) => durable.get(r) ?? unknownRecord(r);
+  const done: Promise<void>[] = [];
   const logs: Extract<Effect, { type: 'log' }>[] = [];
-  const flushRecords = () => {
-    if (records.length === 0) return;
-    const batch = records;
-    records = [];
-    ops.push({ journal: { run: () => ports.append(batch) } });
-  };
   for (const e of effects) {
     switch (e.type) {
-      case 'persist':
-        records.push(e.record);
-        break;
-      case 'finish': {
-        flushRecords();
-        const filed = ports.fileResult(e.record, e.hosts);
-        // Awaited below; until then a failure must not count as unhandled.
-        filed.catch(() => undefined);
-        ops.push({ journal: { before: filed, run: () => ports.ended(e.record, e.hosts) } });
+      case 'persist': {
+        const written = order.write(keysOf(e.record), () => ports.append([e.record]));
+        durable.set(e.record, written);
+        done.push(written);
         break;
       }
-      case 'publish':
-        flushRecords();
-        ops.push({ other: () => ports.publish(e.out) });
+      case 'finish': {
+        const filed = ports.fileResult(e.record, e.hosts);
+        done.push(
+          order.write(endedKeys(e.record.job), () => ports.ended(e.record, e.hosts), filed),
+        );
         break;
+      }
+      case 'publish': {
+        const after =
+          e.after === 'journal'
+            ? order.durable()
+            : e.after.length === 1
+              ? durableOf(e.after[0] as MasterRecord)
+              : Promise.all(e.after.map(durableOf));
+        done.push(order.send(e.out.to, after, () => ports.publish(e.out)));
+        break;
+      }
       case 'log':
         logs.push(e);
         break;
@@ -98,36 +76,19 @@ export function runEffects(effects: readonly Effect[], ports: EffectPorts): Prom
         break;
     }
   }
-  flushRecords();
-  // Logged once the step's writes are done: "job done" in the log means the result is on disk.
-  if (logs.length > 0) {
-    ops.push({ other: () => logs.forEach((l) => ports.logger[l.level](l.data, l.msg)) });
-  }
-
-  const turn = ports.order && ops.some((op) => 'journal' in op) ? takeTurn(ports.order) : null;
-  let issued: Promise<void> = turn?.wait ?? Promise.resolve();
-  let durable: Promise<void> = Promise.resolve();
-  let others: Promise<void> = Promise.resolve();
-  for (const op of ops) {
-    if ('journal' in op) {
-      const { before, run } = op.journal;
-      // Wrapped, so that awaiting the issue does not also await durability.
-      const issue = issued.then(async () => {
-        await before;
-        return { done: run() };
-      });
-      issued = issue.then(() => undefined);
-      const done = issue.then((i) => i.done);
-      durable = Promise.all([durable, done]).then(() => undefined);
-    } else {
-      const after = Promise.all([others, durable]);
-      others = after.then(() => op.other());
-    }
-  }
-  // Released after a failure too, lest every later step wait forever.
-  void issued.finally(() => turn?.release()).catch(() => undefined);
-  return Promise.all([issued, durable, others])
-    .then(() => undefined)
-    .catch((err: unknown) => ports.fatal(err))
-    .finally(() => turn?.release());
+  const all = Promise.all(done);
+  const logged =
+    logs.length === 0
+      ? all
+      : all.then(() => logs.forEach((l) => ports.logger[l.level](l.data, l.msg)));
+  return logged.then(noop, (err: unknown) => ports.fatal(err));
 }
+
+/** A publish may only name records of its own step, persisted before it: anything else is a bug. */
+function unknownRecord(record: MasterRecord): Promise<never> {
+  return Promise.reject(
+    new Error(`a publish names a record its step did not persist before it: ${record.t}`),
+  );
+}
+
+function noop(): void {}

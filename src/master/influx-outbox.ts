@@ -25,14 +25,23 @@ export interface OutboxOptions {
  * (InfluxDB down, slow, 5xx) waits with exponential backoff and retries the same batch; the results
  * stay on disk meanwhile. A batch InfluxDB refuses for good is retried one attempt at a time so
  * that only the attempt at fault is set aside, loudly, in the dead folder.
+ *
+ * An attempt may go only once it is compared (store.ts), so the outbox works from a queue of its
+ * own: the attempts of the store's outbox that are compared, in the order they were (`compared`
+ * adds one). Looking for them in the whole outbox on every kick would cost a scan per attempt.
  */
 export class InfluxOutbox {
   private readonly o: OutboxOptions;
   private readonly loop: DrainLoop;
   private databaseReady = false;
+  /** Compared attempts not yet written, oldest first. */
+  private readonly ready = new Map<string, AttemptRecord>();
 
   constructor(options: OutboxOptions) {
     this.o = options;
+    for (const record of options.store.outbox.values()) {
+      if (options.store.isCompared(record)) this.ready.set(key(record), record);
+    }
     this.loop = new DrainLoop({
       clock: options.clock,
       retryMinMs: options.retryMinMs,
@@ -51,6 +60,14 @@ export class InfluxOutbox {
     this.loop.kick();
   }
 
+  /** The delta stage has compared this attempt (recorded): it may go to InfluxDB now. */
+  compared(record: AttemptRecord): void {
+    // Not in the outbox: already written (an attempt a master before the delta stage filed).
+    if (!this.o.store.outbox.has(key(record))) return;
+    this.ready.set(key(record), record);
+    this.kick();
+  }
+
   /** Stops after the batch in hand: the store must stay open until this resolves. */
   stop(): Promise<void> {
     return this.loop.stop();
@@ -65,12 +82,10 @@ export class InfluxOutbox {
   }
 
   private async drain(): Promise<void> {
-    while (!this.loop.isStopped && this.o.store.outbox.size > 0) {
+    while (!this.loop.isStopped && this.ready.size > 0) {
       const batch: AttemptRecord[] = [];
       const points: IPoint[] = [];
-      for (const record of this.o.store.outbox.values()) {
-        // Its changes must be known first, so its `port_change` points go with it (store.ts).
-        if (!this.o.store.isCompared(record)) continue;
+      for (const record of this.ready.values()) {
         points.push(...(await this.pointsOf(record)));
         batch.push(record);
         if (points.length >= this.o.batchPoints) break;
@@ -85,7 +100,7 @@ export class InfluxOutbox {
         await this.isolateRefused(batch);
         continue;
       }
-      await this.o.store.markWritten(batch);
+      await this.written(batch);
       for (const record of batch) await this.o.store.dropFailedResult(record);
       this.loop.progressed();
     }
@@ -99,6 +114,12 @@ export class InfluxOutbox {
       ...hosts.flatMap((h) => hostPoints(record, h)),
       ...portChangePoints(record, changes?.hosts.flatMap((h) => h.changes) ?? []),
     ];
+  }
+
+  private async written(records: readonly AttemptRecord[]): Promise<void> {
+    const marked = this.o.store.markWritten(records);
+    for (const record of records) this.ready.delete(key(record));
+    await marked;
   }
 
   private retryLater(err: unknown): void {
@@ -119,10 +140,11 @@ export class InfluxOutbox {
       const points = await this.pointsOf(record);
       try {
         await this.o.writer.write(points);
-        await this.o.store.markWritten([record]);
+        await this.written([record]);
       } catch (err) {
         if (isRetryableInfluxError(err)) throw err;
         const to = await this.o.store.markDead(record);
+        this.ready.delete(key(record));
         this.o.logger.error(
           {
             code: 'SCANMESH_INFLUX_FAILED',
@@ -136,4 +158,9 @@ export class InfluxOutbox {
       }
     }
   }
+}
+
+/** The store's key for an attempt (store.ts). */
+function key(record: AttemptRecord): string {
+  return `${record.job}#${record.attempt}`;
 }

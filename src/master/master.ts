@@ -25,6 +25,7 @@ import { journalOrder, runEffects } from './effects-runner.ts';
 import { InfluxOutbox } from './influx-outbox.ts';
 import { MasterStore } from './store.ts';
 import { StatusReporter } from './status-report.ts';
+import { TaskSlots } from './task-slots.ts';
 import { Telemetry } from './telemetry.ts';
 
 export interface MasterOptions {
@@ -49,6 +50,8 @@ export interface MasterOptions {
   onFatal(err: unknown): void;
   /** Called after an ended attempt is filed (the demo prints it). */
   onFinish?(record: AttemptRecord, hosts: readonly HostResult[]): void;
+  /** Called once a message is handed to the broker client (the bench times dispatch with it). */
+  onPublish?(out: Outgoing): void;
   /** Ed25519 key that signs every JOB and CANCEL (security/job-signature.ts); null: unsigned. */
   signingKey?: KeyObject | null;
   /** URLs that get each job's changes as JSON (master/webhook-queue.ts). */
@@ -59,6 +62,14 @@ export interface MasterOptions {
 
 /** Compact the journal once it is this large and most of it is history. */
 const COMPACT_AT_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Results files written at once. Each holds at most one of libuv's four threads at a time (open,
+ * write, fsync, close in turn), and the journal's write and fsync, which every ack and JOB waits
+ * for, queue behind the file operations already waiting for a thread: when a hundred jobs end
+ * together, unbounded, a JOB would wait for most of their files. Eight keep the threads busy.
+ */
+const RESULT_FILES_AT_ONCE = 8;
 
 export interface RunningMaster {
   readonly core: MasterCore;
@@ -113,7 +124,7 @@ export async function startMaster(o: MasterOptions): Promise<RunningMaster> {
     compare: { scripts: o.deltaScripts === true },
     notify: (changes) =>
       webhooks.enqueue(`${changes.job}~${changes.attempt}`, notificationOf(changes)),
-    compared: () => outbox?.kick(),
+    compared: (record) => outbox?.compared(record),
     retryMinMs: 500,
     retryMaxMs: 30_000,
   });
@@ -130,15 +141,17 @@ export async function startMaster(o: MasterOptions): Promise<RunningMaster> {
         ? sign(out.message, o.signingKey, { topicRoot: topics.root, worker: out.to })
         : out.message;
     client?.publish(topic, encode(message as never), { qos: out.channel === 'hello' ? 0 : 1 });
+    o.onPublish?.(out);
   };
   // Keeps the journal in the order of the core's steps (effects-runner.ts).
   const order = journalOrder();
+  const resultFiles = new TaskSlots(RESULT_FILES_AT_ONCE);
   const apply = (effects: Effect[]) => {
     for (const e of effects) if (e.type === 'finish') finishing += 1;
     return runEffects(effects, {
       order,
       append: (records) => store.append(records),
-      fileResult: (record, hosts) => store.writeResult(record, hosts),
+      fileResult: (record, hosts) => resultFiles.run(() => store.writeResult(record, hosts)),
       ended: async (record, hosts) => {
         try {
           await store.ended(record);

@@ -16,6 +16,8 @@ export class Telemetry {
   private dropped = 0;
   private flushing = false;
   private databaseReady = false;
+  private lastMs = -1;
+  private lastNs = '';
   private readonly writer: InfluxWriter;
   private readonly logger: Logger;
 
@@ -35,13 +37,22 @@ export class Telemetry {
           jobsDone: w.jobsDone,
           jobsFailed: w.jobsFailed,
         },
-        unixMsToNs(now),
+        this.timestamp(now),
       ),
     );
   }
 
   master(t: MasterTelemetry, now: number): void {
-    this.push(masterPoint(t, unixMsToNs(now)));
+    this.push(masterPoint(t, this.timestamp(now)));
+  }
+
+  /** A worker point is made for every change of a worker, many within the same millisecond. */
+  private timestamp(now: number): string {
+    if (now !== this.lastMs) {
+      this.lastMs = now;
+      this.lastNs = unixMsToNs(now);
+    }
+    return this.lastNs;
   }
 
   async flush(): Promise<void> {

@@ -32,12 +32,17 @@ export function onClHello(ctx: Ctx, msg: ClHello): void {
 function adoptReported(ctx: Ctx, worker: WorkerEntry, msg: ClHello): void {
   for (const { job: jobId, attempt } of msg.running) {
     const job = ctx.state.jobs.get(jobId);
+    // What makes the attempt unwanted (the job's status, a later attempt) was persisted in an
+    // earlier step, if at all.
     const cancel = (reason: string) =>
-      ctx.fx.publish({
-        to: worker.id,
-        channel: 'jobs',
-        message: { kind: 'CANCEL', job: jobId, attempt, reason },
-      });
+      ctx.fx.publish(
+        {
+          to: worker.id,
+          channel: 'jobs',
+          message: { kind: 'CANCEL', job: jobId, attempt, reason },
+        },
+        'journal',
+      );
     if (!job || job.status === 'done' || job.status === 'failed' || job.status === 'removed') {
       cancel(job ? `job ${job.status}` : 'unknown job');
       continue;
@@ -52,7 +57,7 @@ function adoptReported(ctx: Ctx, worker: WorkerEntry, msg: ClHello): void {
     job.live.set(attempt, { worker: worker.id, deadline: deadlineFor(ctx, job), since: ctx.now });
     worker.running.set(job.id, attempt);
     if (job.status === 'pending') {
-      job.status = 'running';
+      ctx.state.setStatus(job, 'running');
       ctx.state.dequeue(job.id);
     }
     ctx.fx.persist({

@@ -26,7 +26,7 @@ export function queueJob(ctx: Ctx, entry: CommandEntry, run: RunRef | null = nul
   const { state } = ctx;
   const job = newJob(state.nextSeq++, entry, run);
   state.addJob(job);
-  state.queue.push(job.id);
+  state.pending.push(job.id);
   ctx.fx.persist({
     t: 'job',
     id: job.id,

@@ -5,7 +5,7 @@ import type { AttemptRecord } from '../../storage/attempt.ts';
 import { attemptTimestampNs } from '../../storage/timestamp.ts';
 import type { Ctx } from './context.ts';
 import { assignJobs, finishJob, releaseSlot, requeueOrFail } from './scheduling.ts';
-import type { AttemptReceipt, JobEntry } from './types.ts';
+import type { After, AttemptReceipt, JobEntry, MasterRecord } from './types.ts';
 
 /**
  * DATA: one part of an attempt's results. A new part is persisted and only then acknowledged; a
@@ -13,12 +13,17 @@ import type { AttemptReceipt, JobEntry } from './types.ts';
  * the worker can forget it. When the end part and every host part are in, the attempt ends.
  */
 export function onData(ctx: Ctx, msg: Data): void {
-  const ack = (outcome: DataAck['outcome']) =>
-    ctx.fx.publish({
-      to: msg.worker,
-      channel: 'ack',
-      message: { kind: 'DATA_ACK', job: msg.job, attempt: msg.attempt, seq: msg.seq, outcome },
-    });
+  // A part stored in this step is acknowledged once its record is durable; any other answer may
+  // rest on records of earlier steps (the part held, the job's status), so it waits for them all.
+  const ack = (outcome: DataAck['outcome'], after: After = 'journal') =>
+    ctx.fx.publish(
+      {
+        to: msg.worker,
+        channel: 'ack',
+        message: { kind: 'DATA_ACK', job: msg.job, attempt: msg.attempt, seq: msg.seq, outcome },
+      },
+      after,
+    );
   const job = ctx.state.jobs.get(msg.job);
   if (!job || msg.attempt > job.attempts) return ack('stale');
   if (job.status === 'done') return ack(job.doneAttempt === msg.attempt ? 'duplicate' : 'stale');
@@ -41,9 +46,10 @@ export function onData(ctx: Ctx, msg: Data): void {
   }
   if (receipt.ended || !isNew(receipt, msg)) return ack('duplicate');
 
+  let record: MasterRecord;
   if (msg.part === 'host') {
     receipt.hosts.set(msg.seq, msg.host);
-    ctx.fx.persist({
+    record = ctx.fx.persist({
       t: 'host',
       job: msg.job,
       attempt: msg.attempt,
@@ -54,9 +60,15 @@ export function onData(ctx: Ctx, msg: Data): void {
   } else {
     receipt.end = msg;
     for (const seq of receipt.hosts.keys()) if (seq >= msg.seq) receipt.hosts.delete(seq);
-    ctx.fx.persist({ t: 'end', job: msg.job, attempt: msg.attempt, worker: msg.worker, end: msg });
+    record = ctx.fx.persist({
+      t: 'end',
+      job: msg.job,
+      attempt: msg.attempt,
+      worker: msg.worker,
+      end: msg,
+    });
   }
-  ack('stored');
+  ack('stored', [record]);
   endIfComplete(ctx, job, msg.attempt);
 }
 

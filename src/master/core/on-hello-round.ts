@@ -28,11 +28,14 @@ export function onHelloRound(ctx: Ctx): void {
       }
     }
   }
-  ctx.fx.publish({
-    to: 'all',
-    channel: 'hello',
-    message: { kind: 'S_HELLO', master: options.masterId, round: state.round, ts: ctx.now },
-  });
+  ctx.fx.publish(
+    {
+      to: 'all',
+      channel: 'hello',
+      message: { kind: 'S_HELLO', master: options.masterId, round: state.round, ts: ctx.now },
+    },
+    [],
+  );
   startDueRuns(ctx);
   assignJobs(ctx);
 }

@@ -31,7 +31,7 @@ export function applyRecord(state: MasterState, r: MasterRecord): void {
     case 'adopt':
       job.attempts = Math.max(job.attempts, r.attempt);
       job.live.set(r.attempt, { worker: r.worker, deadline: r.deadline, since: 0 });
-      if (job.status === 'pending') job.status = 'running';
+      if (job.status === 'pending') state.setStatus(job, 'running');
       return;
     case 'cutoff':
       job.live.delete(r.attempt);
@@ -46,7 +46,7 @@ export function applyRecord(state: MasterState, r: MasterRecord): void {
       receipt(job, r.attempt, r.worker).ended = true;
       return;
     case 'status':
-      job.status = r.status;
+      state.setStatus(job, r.status);
       job.reason = r.reason;
       job.live.clear();
       job.receipts.clear();
@@ -82,7 +82,7 @@ function receipt(job: JobEntry, attempt: number, worker: string) {
 export function settleAfterReplay(state: MasterState, now: number, graceMs: number): void {
   const waiting: JobEntry[] = [];
   for (const job of state.jobs.values()) {
-    if (job.status === 'running' && job.live.size === 0) job.status = 'pending';
+    if (job.status === 'running' && job.live.size === 0) state.setStatus(job, 'pending');
     if (job.status === 'pending') waiting.push(job);
     for (const [attempt, live] of job.live) {
       live.since = now;
@@ -94,7 +94,7 @@ export function settleAfterReplay(state: MasterState, now: number, graceMs: numb
       // hand a 1-slot worker holding two attempts (one adopted, one refused) a second job.
     }
   }
-  state.queue = waiting.sort((a, b) => a.seq - b.seq).map((j) => j.id);
+  state.pending.reset(waiting.sort((a, b) => a.seq - b.seq).map((j) => j.id));
 }
 
 /**

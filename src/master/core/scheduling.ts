@@ -17,7 +17,7 @@ export function deadlineFor(ctx: Ctx, job: JobEntry): number {
 /** Hand pending jobs to workers with free slots, oldest waiting worker first. */
 export function assignJobs(ctx: Ctx): void {
   const { state } = ctx;
-  if (state.queue.length === 0) return;
+  if (state.pending.size === 0) return;
   for (const worker of state.workers.values()) {
     while (worker.state !== 'INACTIVE' && worker.running.size < worker.slots) {
       const job = nextPending(state);
@@ -28,8 +28,8 @@ export function assignJobs(ctx: Ctx): void {
 }
 
 function nextPending(state: MasterState): JobEntry | undefined {
-  while (state.queue.length > 0) {
-    const job = state.jobs.get(state.queue.shift() as string);
+  for (let id = state.pending.shift(); id !== undefined; id = state.pending.shift()) {
+    const job = state.jobs.get(id);
     if (job?.status === 'pending') return job;
   }
   return undefined;
@@ -39,15 +39,18 @@ function startAttempt(ctx: Ctx, job: JobEntry, worker: WorkerEntry): void {
   const attempt = job.attempts + 1;
   const deadline = deadlineFor(ctx, job);
   job.attempts = attempt;
-  job.status = 'running';
+  ctx.state.setStatus(job, 'running');
   job.live.set(attempt, { worker: worker.id, deadline, since: ctx.now });
   worker.running.set(job.id, attempt);
-  ctx.fx.persist({ t: 'assign', job: job.id, attempt, worker: worker.id, deadline });
-  ctx.fx.publish({
-    to: worker.id,
-    channel: 'jobs',
-    message: { kind: 'JOB', job: job.id, attempt, args: job.args, timeoutS: job.timeoutS },
-  });
+  const assign = ctx.fx.persist({ t: 'assign', job: job.id, attempt, worker: worker.id, deadline });
+  ctx.fx.publish(
+    {
+      to: worker.id,
+      channel: 'jobs',
+      message: { kind: 'JOB', job: job.id, attempt, args: job.args, timeoutS: job.timeoutS },
+    },
+    [assign],
+  );
   ctx.fx.log('info', 'job started', {
     job: job.id,
     attempt,
@@ -82,14 +85,17 @@ export function cutoff(
   const live = job.live.get(attempt);
   if (!live) return;
   releaseSlot(ctx, job, attempt);
-  ctx.fx.persist({ t: 'cutoff', job: job.id, attempt, reason });
+  const record = ctx.fx.persist({ t: 'cutoff', job: job.id, attempt, reason });
   ctx.fx.log('warn', 'attempt cut off', { job: job.id, attempt, worker: live.worker, reason });
   if (how.cancel) {
-    ctx.fx.publish({
-      to: live.worker,
-      channel: 'jobs',
-      message: { kind: 'CANCEL', job: job.id, attempt, reason },
-    });
+    ctx.fx.publish(
+      {
+        to: live.worker,
+        channel: 'jobs',
+        message: { kind: 'CANCEL', job: job.id, attempt, reason },
+      },
+      [record],
+    );
   }
   if (job.status === 'running' && job.live.size === 0) requeueOrFail(ctx, job, reason, how.head);
 }
@@ -100,13 +106,16 @@ export function requeueOrFail(ctx: Ctx, job: JobEntry, reason: string, head: boo
     finishJob(ctx, job, 'failed', `gave up after ${job.attempts} attempts: ${reason}`);
     return;
   }
-  job.status = 'pending';
-  if (head) ctx.state.queue.unshift(job.id);
-  else ctx.state.queue.push(job.id);
+  ctx.state.setStatus(job, 'pending');
+  if (head) ctx.state.pending.unshift(job.id);
+  else ctx.state.pending.push(job.id);
   ctx.fx.log('info', 'job requeued', { job: job.id, next_attempt: job.attempts + 1, reason });
 }
 
-/** Move a job to a final status; every attempt still out there is told to stop. */
+/**
+ * Move a job to a final status; every attempt still out there is told to stop, once the status
+ * that makes it pointless is durable.
+ */
 export function finishJob(
   ctx: Ctx,
   job: JobEntry,
@@ -114,19 +123,23 @@ export function finishJob(
   reason: string,
   details: Record<string, unknown> = {},
 ): void {
-  for (const [attempt, live] of [...job.live]) {
-    releaseSlot(ctx, job, attempt);
-    ctx.fx.publish({
-      to: live.worker,
-      channel: 'jobs',
-      message: { kind: 'CANCEL', job: job.id, attempt, reason: `job ${status}` },
-    });
-  }
-  job.status = status;
+  const stopped = [...job.live];
+  for (const [attempt] of stopped) releaseSlot(ctx, job, attempt);
+  ctx.state.setStatus(job, status);
   job.reason = reason;
   job.receipts.clear();
   ctx.state.dequeue(job.id);
-  ctx.fx.persist({ t: 'status', job: job.id, status, reason });
+  const record = ctx.fx.persist({ t: 'status', job: job.id, status, reason });
+  for (const [attempt, live] of stopped) {
+    ctx.fx.publish(
+      {
+        to: live.worker,
+        channel: 'jobs',
+        message: { kind: 'CANCEL', job: job.id, attempt, reason: `job ${status}` },
+      },
+      [record],
+    );
+  }
   const c = ctx.state.counts();
   const total = ctx.state.jobs.size - c.removed;
   ctx.fx.log(status === 'failed' ? 'warn' : 'info', `job ${status}`, {

@@ -1,17 +1,24 @@
-import type { JobEntry, ScheduleEntry, WorkerEntry, WorkerState } from './types.ts';
+import { JobQueue } from './job-queue.ts';
+import { JobTable, type StatusCounts } from './job-table.ts';
+import type { JobEntry, JobStatus, ScheduleEntry, WorkerEntry, WorkerState } from './types.ts';
 
 /** Everything the master knows, in memory. Only the core's handlers change it. */
 export class MasterState {
-  readonly jobs = new Map<string, JobEntry>();
+  readonly jobs = new JobTable();
   readonly workers = new Map<string, WorkerEntry>();
   /** The block jobs of each `@split` line, by the line's id. */
   readonly children = new Map<string, string[]>();
   /** Recurring lines, by line id. */
   readonly schedules = new Map<string, ScheduleEntry>();
-  /** Pending job ids in the order they will be handed out. */
-  queue: string[] = [];
+  /** Pending jobs in the order they will be handed out. */
+  readonly pending = new JobQueue();
   nextSeq = 1;
   round = 0;
+
+  /** The pending job ids, head first (a copy). */
+  get queue(): string[] {
+    return this.pending.ids();
+  }
 
   addJob(job: JobEntry): void {
     this.jobs.set(job.id, job);
@@ -20,6 +27,10 @@ export class MasterState {
       siblings.push(job.id);
       this.children.set(job.parent, siblings);
     }
+  }
+
+  setStatus(job: JobEntry, status: JobStatus): void {
+    this.jobs.setStatus(job, status);
   }
 
   newWorker(id: string, now: number): WorkerEntry {
@@ -45,13 +56,10 @@ export class MasterState {
   }
 
   dequeue(jobId: string): void {
-    const i = this.queue.indexOf(jobId);
-    if (i >= 0) this.queue.splice(i, 1);
+    this.pending.delete(jobId);
   }
 
-  counts(): { pending: number; running: number; done: number; failed: number; removed: number } {
-    const c = { pending: 0, running: 0, done: 0, failed: 0, removed: 0 };
-    for (const job of this.jobs.values()) c[job.status] += 1;
-    return c;
+  counts(): StatusCounts {
+    return this.jobs.counts();
   }
 }

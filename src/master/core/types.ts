@@ -44,7 +44,8 @@ export interface JobEntry {
   command: string;
   args: string[];
   timeoutS: number;
-  status: JobStatus;
+  /** Changed only through `MasterState.setStatus`, which keeps the counts by status. */
+  readonly status: JobStatus;
   /** Highest attempt number handed out so far (0 before the first). */
   attempts: number;
   /** Attempts the master is waiting on, with their worker and deadline (ms). */
@@ -141,14 +142,23 @@ export type Outgoing =
   | { to: string; channel: 'ack'; message: DataAck };
 
 /**
- * What the core asks its shell to do, in order. A `persist` must be durable before any later
- * effect of the same step runs: acks and job assignments only ever follow the facts they announce.
+ * What a message announces, and so must wait for: records persisted earlier in the same step
+ * (durable first), or `'journal'` when the fact it announces may lie in an earlier step's records,
+ * so that every record the core has persisted before it must be durable. An empty list announces
+ * nothing the journal holds.
+ */
+export type After = readonly MasterRecord[] | 'journal';
+
+/**
+ * What the core asks its shell to do, in order. Records reach the journal in this order wherever
+ * the order can matter on replay (see journal-order.ts); a publish leaves once what it announces
+ * (`after`) is durable, so acks and job assignments only ever follow the facts they announce.
  */
 export type Effect =
   | { type: 'persist'; record: MasterRecord }
   /** Store the ended attempt (its results file, then an `ended` record) and queue it for InfluxDB. */
   | { type: 'finish'; record: AttemptRecord; hosts: HostResult[] }
-  | { type: 'publish'; out: Outgoing }
+  | { type: 'publish'; out: Outgoing; after: After }
   | { type: 'log'; level: LogLevel; msg: string; data: Record<string, unknown> }
   /** A worker changed state: the shell writes a `worker` point. */
   | { type: 'worker-changed'; worker: WorkerEntry };

@@ -46,10 +46,12 @@ const second = [
 describe('the delta stage', () => {
   let dir: { path: string; remove(): Promise<void> };
   const notified: JobChanges[] = [];
+  const compared: string[] = [];
 
   beforeEach(async () => {
     dir = await tempDir('deltas');
     notified.length = 0;
+    compared.length = 0;
   });
   afterEach(() => dir.remove());
 
@@ -63,7 +65,7 @@ describe('the delta stage', () => {
       logger: log.logger,
       compare: {},
       notify: async (c) => void notified.push(c),
-      compared: () => undefined,
+      compared: (r) => void compared.push(`${r.job}#${r.attempt}`),
       retryMinMs: 10,
       retryMaxMs: 10,
     });
@@ -105,6 +107,7 @@ describe('the delta stage', () => {
       'host-down',
     ]);
     expect(store.uncompared.size).toBe(0);
+    expect(compared).toEqual(['j-a#1', 'j-b#1']);
   });
 
   it('a restart after the history line but before `compared` neither repeats nor self-compares', async () => {

@@ -17,8 +17,8 @@ export interface DeltaStageOptions {
   compare: CompareOptions;
   /** The attempt's changes are on disk: hand them on (webhooks). Must be durable when it resolves. */
   notify(changes: JobChanges): Promise<void>;
-  /** An attempt was compared: its points may go to InfluxDB now. */
-  compared(): void;
+  /** An attempt was compared (recorded): its points may go to InfluxDB now. */
+  compared(record: AttemptRecord): void;
   retryMinMs: number;
   retryMaxMs: number;
 }
@@ -77,7 +77,7 @@ export class DeltaStage {
       if (record.status === 'completed') await this.compareOne(record);
       await this.o.store.markCompared(record);
       this.loop.progressed();
-      this.o.compared();
+      this.o.compared(record);
     }
   }
 

@@ -58,7 +58,7 @@ export async function figure2(ctx: BenchContext): Promise<Row[]> {
       `${m} jobs in ${seconds.toFixed(2)} s; ${mesh.fileMethod} median ${fmtMs(median(mesh.fileMs))}, ` +
         `${fmtMs(sum(mesh.fileMs))} in all; master process: event loop busy ` +
         `${(busy.elu * 100).toFixed(0)} %, CPU ${((busy.cpuMs / busy.wallMs) * 100).toFixed(0)} % ` +
-        `of a core; load average ${machineLoad()}; problems: ${mesh.problems.length} ` +
+        `of a core, ${fmtMs(busy.cpuMs / m)} per job (broker included); load average ${machineLoad()}; problems: ${mesh.problems.length} ` +
         mesh.problems.slice(0, 2).join(' '),
     );
     return [

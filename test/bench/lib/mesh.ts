@@ -40,6 +40,8 @@ export interface BenchMesh {
   readonly masterPubPath: string;
   /** `job#attempt` → when (nowMs) the core decided to hand it out. */
   readonly assigned: Map<string, number>;
+  /** `job#attempt` → when (nowMs) the master handed its JOB to the broker client. */
+  readonly sent: Map<string, number>;
   /** Job id → when (nowMs) its completed result was filed (results file and journal record). */
   readonly finished: Map<string, number>;
   /** Job id → when (nowMs) the master's core took in the end part of its attempt 1. */
@@ -86,6 +88,7 @@ export async function startMesh(o: MeshOptions): Promise<BenchMesh> {
     },
   };
   const assigned = new Map<string, number>();
+  const sent = new Map<string, number>();
   const finished = new Map<string, number>();
   const endAt = new Map<string, number>();
   const hooks: StepHook[] = [];
@@ -113,6 +116,11 @@ export async function startMesh(o: MeshOptions): Promise<BenchMesh> {
         problems.push(`attempt ${record.job}#${record.attempt} ${record.status}: ${record.error}`);
     },
     signingKey: keys.privateKey,
+    onPublish: (out) => {
+      if (out.channel === 'jobs' && out.message.kind === 'JOB') {
+        sent.set(`${out.message.job}#${out.message.attempt}`, nowMs());
+      }
+    },
   });
   observeCore(master, (method, effects) => {
     const now = nowMs();
@@ -143,6 +151,7 @@ export async function startMesh(o: MeshOptions): Promise<BenchMesh> {
     commandsPath,
     masterPubPath,
     assigned,
+    sent,
     finished,
     endAt,
     fileMs,
