@@ -2,7 +2,7 @@ import { ScanmeshError } from '../errors.ts';
 
 /**
  * Finds the next top-level piece of an nmap XML stream without parsing it, so that each host can
- * be handed to xml2js on its own and the document is never held whole.
+ * be read on its own and the document is never held whole.
  *
  * nmap's output is flat below `<nmaprun>`: a start tag, then self-closed or closed elements
  * (`<scaninfo/>`, `<taskprogress/>`, `<hosthint>…</hosthint>`, `<host>…</host>`, `<runstats>`),

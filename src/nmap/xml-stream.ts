@@ -1,11 +1,12 @@
 import { StringDecoder } from 'node:string_decoder';
 import { ScanmeshError } from '../errors.ts';
 import type { HostResult, RunStats, ScanMeta } from './result.ts';
-import { mapHost, mapMeta, mapRunStats } from './xml-map.ts';
-import { parseElement } from './xml-node.ts';
-import type { XmlNode } from './xml-node.ts';
+import { readHost } from './xml-host.ts';
+import { createElementReader } from './xml-read.ts';
+import { mapMeta, readRootAttributes, readRunStats } from './xml-run.ts';
 import { badStream, nextPiece } from './xml-split.ts';
 import type { Piece } from './xml-split.ts';
+import type { Attributes } from './xml-values.ts';
 
 export interface NmapXmlHandlers {
   /**
@@ -47,11 +48,12 @@ export function createNmapXmlParser(
 ): NmapXmlParser {
   const maxBytes = limits.maxHostBytes ?? DEFAULT_MAX_HOST_BYTES;
   const decoder = new StringDecoder('utf8');
+  const read = createElementReader();
   let buf = '';
   let resume = 0;
   let phase: Phase = 'prolog';
-  let nmaprun: XmlNode | null = null;
-  const scanInfo: XmlNode[] = [];
+  let nmaprun: Attributes | null = null;
+  const scanInfo: Attributes[] = [];
   let metaSent = false;
   let failure: unknown = null;
 
@@ -66,10 +68,10 @@ export function createNmapXmlParser(
     if (phase === 'done') throw badStream('content after </nmaprun>');
     if (piece.kind === 'open') {
       if (phase !== 'prolog') throw badStream('a nested <nmaprun>');
-      // The start tag alone is not a document; closing it lets xml2js read its attributes.
-      const tag = parseElement(`${xml.slice(0, -1)}/>`);
+      // The start tag alone is not a document; closing it lets sax read its attributes.
+      const tag = readRootAttributes(read, `${xml.slice(0, -1)}/>`);
       // nmap writes a bare <nmaprun> when it quits before scanning (bad arguments): no meta then.
-      nmaprun = tag.$ === undefined ? null : tag;
+      nmaprun = Object.keys(tag).length === 0 ? null : tag;
       phase = 'body';
       return;
     }
@@ -82,12 +84,12 @@ export function createNmapXmlParser(
     }
     if (xml.includes('<!')) throw badStream(`a markup declaration inside <${piece.name}>`);
     if (piece.name === 'scaninfo' && !metaSent) {
-      scanInfo.push(parseElement(xml));
+      scanInfo.push(readRootAttributes(read, xml));
       return;
     }
     sendMeta();
-    if (piece.name === 'host') handlers.onHost(mapHost(parseElement(xml)));
-    else if (piece.name === 'runstats') handlers.onStats(mapRunStats(parseElement(xml)));
+    if (piece.name === 'host') handlers.onHost(readHost(read, xml));
+    else if (piece.name === 'runstats') handlers.onStats(readRunStats(read, xml));
   }
 
   function drain(): void {

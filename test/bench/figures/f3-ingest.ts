@@ -12,6 +12,8 @@ import { ratio, verdict, type Row } from '../table.ts';
 
 /** Points per write, as the master's outbox batches them (master.ts: batchPoints). */
 const BATCH = 5000;
+/** Bytes per parser write: what a pipe from nmap hands over at once. */
+const CHUNK = 64 * 1024;
 /** Each generated host is one `host` point and five `port` points. */
 const POINTS_PER_HOST = 6;
 
@@ -33,25 +35,33 @@ export async function figure3(ctx: BenchContext): Promise<Row[]> {
   const points = bodies.reduce((n, b) => n + b.split('\n').length, 0);
 
   // Alternating rounds, medians: influxd's speed drifts as its index grows and the disk flushes.
+  // Who goes first alternates too, since influxd is still busy with a round after answering it.
   const rounds = ctx.options.quick ? 2 : 3;
   const raw: number[] = [];
   const ours: number[] = [];
-  for (let r = 0; r < rounds; r++) {
+  const rawRound = async (r: number) => {
     await createDatabase(url, `bench_raw_${r}`);
     const t0 = nowMs();
     await postLines(url, `bench_raw_${r}`, bodies);
     raw.push(points / ((nowMs() - t0) / 1000));
+  };
+  const ourRound = async (r: number) => {
     ours.push(points / ((await pipeline(xml, url, `bench_ingest_${r}`)) / 1000));
+  };
+  for (let r = 0; r < rounds; r++) {
+    const [first, second] = r % 2 === 0 ? [rawRound, ourRound] : [ourRound, rawRound];
+    await first(r);
+    await second(r);
   }
   const best = median(ours);
   const limit = median(raw);
   const alone = points / (cpuOnly / 1000);
-  // Parsing and writing one after the other, as the pipeline does, adds their times up.
-  const inSeries = 1 / (1 / alone + 1 / limit);
+  // Overlapped, the slower of the two sets the pace; on two cores they also share the CPU.
+  const bound = Math.min(alone, limit);
   ctx.log(
     `${fmtNum(points)} points from ${fmtNum(hosts)} hosts (${(xml.length / 2 ** 20).toFixed(1)} MB ` +
-      `XML); pipeline alone, into a stand-in server: ${fmtNum(alone)} points/s; that and the raw ` +
-      `write in series would give ${fmtNum(inSeries)} points/s; ` +
+      `XML); pipeline alone, into a stand-in server: ${fmtNum(alone)} points/s; overlapped with ` +
+      `the raw write it could reach at most ${fmtNum(bound)} points/s; ` +
       `rounds ours ${ours.map((v) => fmtNum(v)).join(', ')}, raw ${raw.map((v) => fmtNum(v)).join(', ')}`,
   );
   return [
@@ -69,7 +79,11 @@ export async function figure3(ctx: BenchContext): Promise<Row[]> {
 
 /**
  * Parses the report in 64 KiB chunks, as nmap's stdout arrives, builds the points of each host
- * and writes them in batches as the outbox does. Resolves with the elapsed ms, database included.
+ * and writes them in batches as the outbox does. In the mesh the worker parses while the master
+ * writes, so parsing goes on while a batch is being written, with one write in flight at a time
+ * as in the outbox. Each chunk yields to the event loop, as a stream's data event would, so the
+ * write's socket work and InfluxDB's answer are not held up behind the parser. Resolves with the
+ * elapsed ms, database included.
  */
 async function pipeline(xml: Buffer, url: string, database: string): Promise<number> {
   const writer = createInfluxWriter({ url, database, logger: pino({ level: 'silent' }) });
@@ -78,6 +92,7 @@ async function pipeline(xml: Buffer, url: string, database: string): Promise<num
   const started = nowMs();
   let points: IPoint[] = [];
   let tally = EMPTY_TALLY;
+  let writing: Promise<void> | null = null;
   const parser = createNmapXmlParser({
     onMeta: () => undefined,
     onHost: (host) => {
@@ -86,16 +101,24 @@ async function pipeline(xml: Buffer, url: string, database: string): Promise<num
     },
     onStats: () => undefined,
   });
-  for (let at = 0; at < xml.length; at += 64 * 1024) {
-    parser.write(xml.subarray(at, at + 64 * 1024));
+  const send = async (batch: IPoint[]) => {
+    await writing;
+    writing = writer.write(batch);
+    // Awaited before the next write or at the end; until then a failure must not go unhandled.
+    writing.catch(() => undefined);
+  };
+  for (let at = 0; at < xml.length; at += CHUNK) {
+    parser.write(xml.subarray(at, at + CHUNK));
     if (points.length >= BATCH) {
       const batch = points;
       points = [];
-      await writer.write(batch);
+      await send(batch);
     }
+    await new Promise(setImmediate);
   }
   parser.end();
   points.push(scanPoint({ ...record, hostCount: tally.hostsUp }, tally));
-  await writer.write(points);
+  await send(points);
+  await writing;
   return nowMs() - started;
 }

@@ -31,10 +31,24 @@ export async function figure4(ctx: BenchContext): Promise<Row[]> {
     const child = new Child('parse-xml', { path, parser }, `parse-xml-${parser}`);
     return child.next<Parsed>('parsed', 600_000);
   };
-  const ours = await parse('ours');
-  const sax = await parse('sax');
+  // Alternating rounds (ours first, then sax first), the fastest of each: a shared machine only
+  // ever slows a run down, and whichever parser went first alone would pay for the load figure 3
+  // leaves behind in influxd.
+  const runs: Record<'ours' | 'sax', Parsed[]> = { ours: [], sax: [] };
+  const order = ['ours', 'sax'] as const;
+  for (let r = 0; r < (ctx.options.quick ? 1 : 2); r++) {
+    for (const parser of r % 2 === 0 ? order : [...order].reverse()) {
+      runs[parser].push(await parse(parser));
+    }
+  }
   const mbps = (p: Parsed) => p.bytes / 2 ** 20 / (p.ms / 1000);
-  if (ours.count !== hosts) throw new Error(`parser saw ${ours.count} of ${hosts} hosts`);
+  const fastest = (list: Parsed[]) => list.reduce((a, b) => (mbps(b) > mbps(a) ? b : a));
+  const ours = fastest(runs.ours);
+  const sax = fastest(runs.sax);
+  for (const run of runs.ours) {
+    if (run.count !== hosts) throw new Error(`parser saw ${run.count} of ${hosts} hosts`);
+  }
+  const peakKB = (list: Parsed[]) => Math.max(...list.map((p) => p.maxRssKB));
 
   // A whole worker: nmap's output streamed host by host into spool, MQTT and a master that acks.
   const mesh = await startMesh({ dir: join(dir, 'mesh'), influx: null, helloIntervalMs: 5000 });
@@ -55,8 +69,10 @@ export async function figure4(ctx: BenchContext): Promise<Row[]> {
   const peakMB = Number(report?.maxRssKB) / 1024;
   const fileMB = ours.bytes / 2 ** 20;
   ctx.log(
-    `${fileMB.toFixed(0)} MB, ${hosts} hosts; parser peak RSS ${(ours.maxRssKB / 1024).toFixed(0)} MB ` +
-      `(sax ${(sax.maxRssKB / 1024).toFixed(0)} MB); whole worker: ${workerS.toFixed(1)} s ` +
+    `${fileMB.toFixed(0)} MB, ${hosts} hosts; parser MB/s ours ` +
+      `${runs.ours.map((p) => mbps(p).toFixed(1)).join(', ')}, sax ` +
+      `${runs.sax.map((p) => mbps(p).toFixed(1)).join(', ')}; parser peak RSS ` +
+      `${(peakKB(runs.ours) / 1024).toFixed(0)} MB (sax ${(peakKB(runs.sax) / 1024).toFixed(0)} MB); whole worker: ${workerS.toFixed(1)} s ` +
       `(${(fileMB / workerS).toFixed(1)} MB/s end to end, acked by the master), at most ` +
       `${String(report?.maxUnacked)} DATA parts held unacknowledged at once`,
   );
@@ -64,7 +80,7 @@ export async function figure4(ctx: BenchContext): Promise<Row[]> {
     {
       id: '4a',
       name: `XML parser speed (${fileMB.toFixed(0)} MB, ${hosts} hosts)`,
-      value: `${mbps(ours).toFixed(1)} MB/s (peak RSS ${(ours.maxRssKB / 1024).toFixed(0)} MB)`,
+      value: `${mbps(ours).toFixed(1)} MB/s (peak RSS ${(peakKB(runs.ours) / 1024).toFixed(0)} MB)`,
       limit: `bare sax parser: ${mbps(sax).toFixed(1)} MB/s`,
       ratio: ratio(mbps(ours), mbps(sax)),
       goal: '— (issue gives none)',

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { isScanmeshError } from '../errors.ts';
-import { mapHost, mapMeta, mapRunStats } from './xml-map.ts';
-import { parseElement } from './xml-node.ts';
+import { readHost } from './xml-host.ts';
+import { createElementReader } from './xml-read.ts';
 
-const hostOf = (xml: string) => mapHost(parseElement(xml));
+const hostOf = (xml: string) => readHost(createElementReader(), xml);
 
 function codeOf(run: () => unknown): string {
   try {
@@ -14,7 +14,7 @@ function codeOf(run: () => unknown): string {
   return 'no error';
 }
 
-describe('mapHost', () => {
+describe('readHost', () => {
   it('fills what nmap left out with empty strings, empty lists and nulls', () => {
     const host = hostOf(
       '<host><address addr="10.200.9.7" addrtype="ipv4"/><ports><port protocol="tcp" portid="22"/></ports></host>',
@@ -87,23 +87,29 @@ describe('mapHost', () => {
   });
 });
 
-describe('mapMeta and mapRunStats', () => {
-  it('requires the run start time', () => {
-    expect(codeOf(() => mapMeta(parseElement('<nmaprun version="7.93"/>'), []))).toBe(
-      'SCANMESH_BAD_XML',
+describe('readHost reads as the xml2js tree mapping did', () => {
+  const addr = '<address addr="127.0.0.1" addrtype="ipv4"/>';
+
+  it('takes the first status, ports, state and service, and only direct children', () => {
+    const host = hostOf(
+      `<host>${addr}<status state="up"/><status state="down"/>` +
+        '<ports><port portid="1"><state state="open"/><state state="closed"/>' +
+        '<service name="a"><cpe>x</cpe></service><service name="b"><cpe>y</cpe></service>' +
+        '<x><script id="deep"/></x><script id="s"/></port></ports>' +
+        '<ports><port portid="http"/></ports><x><port portid="2"/></x></host>',
     );
+    expect(host.state).toBe('up');
+    expect(host.ports).toHaveLength(1);
+    expect(host.ports[0]).toMatchObject({ state: 'open', service: 'a', cpe: ['x'] });
+    expect(host.ports[0]?.scripts).toEqual([{ id: 's', output: '' }]);
   });
 
-  it('reads an interrupted runstats with what it has', () => {
-    expect(mapRunStats(parseElement('<runstats><finished exit="error"/></runstats>'))).toEqual({
-      end: null,
-      elapsedS: null,
-      exit: 'error',
-      errorMessage: '',
-      summary: '',
-      hostsUp: 0,
-      hostsDown: 0,
-      hostsTotal: 0,
-    });
+  it('keeps a cpe text whole, and blank only where the cpe has nothing else', () => {
+    const cpes = (inner: string) =>
+      hostOf(
+        `<host>${addr}<ports><port portid="1"><service>${inner}</service></port></ports></host>`,
+      ).ports[0]?.cpe;
+    expect(cpes('<cpe> a </cpe><cpe>b<i/>c</cpe><cpe>&amp;</cpe>')).toEqual([' a ', 'bc', '&']);
+    expect(cpes('<cpe> </cpe><cpe/><cpe k="v"> </cpe><cpe><i/> </cpe>')).toEqual([' ', '', '', '']);
   });
 });

@@ -1,5 +1,6 @@
+/** xml2js element parsing, as src/nmap used it before its sax readers: the differential oracle. */
 import { Parser } from 'xml2js';
-import { ScanmeshError } from '../errors.ts';
+import { ScanmeshError } from '../../../src/errors.ts';
 
 /**
  * One element as xml2js gives it back: attributes under `$`, text under `_`, children as arrays

@@ -1,4 +1,5 @@
-import { ScanmeshError } from '../errors.ts';
+/** The xml2js tree mapping the stream parser used before its sax readers: the differential oracle. */
+import { ScanmeshError } from '../../../src/errors.ts';
 import type {
   HostAddress,
   HostResult,
@@ -7,7 +8,7 @@ import type {
   ScanInfo,
   ScanMeta,
   ScriptOutput,
-} from './result.ts';
+} from '../../../src/nmap/result.ts';
 import { attr, child, children, intAttr, numberAttr, text } from './xml-node.ts';
 import type { XmlNode } from './xml-node.ts';
 
