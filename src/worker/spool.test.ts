@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Logger } from '../log.ts';
-import type { Data } from '../protocol/messages/data.ts';
+import type { Data, DataHost } from '../protocol/messages/data.ts';
 import { openSpool, SPOOL_FILE, type Spool } from './spool.ts';
 import { runAndKill } from '../../test/harness/crash.ts';
 import { endPart, hostPart } from '../../test/harness/spool-fixtures.ts';
@@ -35,8 +35,17 @@ async function spoolAt(path = dir, compactAtBytes?: number): Promise<Spool> {
   return spool;
 }
 
-const keys = (parts: readonly Data[]): string[] =>
+type Ref = { job: string; attempt: number; seq: number };
+const keys = (parts: readonly Ref[]): string[] =>
   parts.map((p) => `${p.job}#${p.attempt}#${p.seq}`);
+/** One part read back from the file, decoded. */
+const body = async (spool: Spool, job: string, attempt: number, seq: number) => {
+  const bytes = await spool.read(job, attempt, seq);
+  return bytes && (JSON.parse(bytes.toString('utf8')) as Data);
+};
+/** Every pending part's body, read back from the file. */
+const bodies = (spool: Spool): Promise<(Data | null)[]> =>
+  Promise.all(spool.pending().map((p) => body(spool, p.job, p.attempt, p.seq)));
 const fileBytes = async (): Promise<number> => (await stat(join(dir, SPOOL_FILE))).size;
 const fileLines = async (): Promise<number> =>
   (await readFile(join(dir, SPOOL_FILE), 'utf8')).split('\n').filter((l) => l).length;
@@ -49,7 +58,7 @@ describe('spool', () => {
     await spool.put(hostPart(1, 'j-a', 1));
     await spool.put(endPart(2, 'j-a', 1));
     expect(keys(spool.pending())).toEqual(['j-a#1#0', 'j-b#2#0', 'j-a#1#1', 'j-a#1#2']);
-    expect(spool.pending()[3]).toEqual(endPart(2, 'j-a', 1));
+    expect(await body(spool, 'j-a', 1, 2)).toEqual(endPart(2, 'j-a', 1));
     expect(spool.held()).toEqual([
       { job: 'j-a', attempt: 1 },
       { job: 'j-b', attempt: 2 },
@@ -96,7 +105,7 @@ describe('spool', () => {
       'j-crash-1#1#4',
       'j-b#1#0',
     ]);
-    expect(second.pending()[0]).toEqual(hostPart(1));
+    expect(await body(second, 'j-crash-1', 1, 1)).toEqual(hostPart(1));
     expect(second.held()).toEqual([
       { job: 'j-crash-1', attempt: 1 },
       { job: 'j-b', attempt: 1 },
@@ -111,10 +120,10 @@ describe('spool', () => {
     await first.put(hostPart(1));
     const changed = { ...hostPart(0), worker: 'w-again' };
     await first.put(changed);
-    expect(first.pending()).toEqual([hostPart(1), changed]);
+    expect(await bodies(first)).toEqual([hostPart(1), changed]);
     expect(first.size).toBe(2);
     await first.close();
-    expect((await spoolAt()).pending()).toEqual([hostPart(1), changed]);
+    expect(await bodies(await spoolAt())).toEqual([hostPart(1), changed]);
   });
 
   it('truncates the file once everything is acked', async () => {
@@ -166,10 +175,11 @@ describe('spool', () => {
         }
       }
       await Promise.all(ops);
-      expect(spool.pending()).toEqual([...model.values()]);
+      // Read back from wherever the compactions moved them, some still running.
+      expect(await bodies(spool)).toEqual([...model.values()]);
     }
     await spool.close();
-    expect((await spoolAt()).pending()).toEqual([...model.values()]);
+    expect(await bodies(await spoolAt())).toEqual([...model.values()]);
     expect(await readdir(dir)).toEqual([SPOOL_FILE]);
   });
 
@@ -190,14 +200,74 @@ describe('spool', () => {
     open.push(spool);
     await spool.put(hostPart(0));
     await mkdir(join(dir, `${SPOOL_FILE}.rewrite.tmp`)); // the rewrite cannot create its file
-    await spool.ack('j-crash-1', 1, 0);
+    const acked = spool.ack('j-crash-1', 1, 0);
+    // Put while the doomed rewrite is queued: it lands in the old file, not the new one.
+    const during = spool.put(hostPart(1));
+    await Promise.all([acked, during]);
     await vi.waitFor(() => expect(warn).toHaveBeenCalledTimes(1));
     expect(warn.mock.calls[0]?.[0]).toMatchObject({ err: { code: 'SCANMESH_STORE_FAILED' } });
-    await spool.put(hostPart(1));
-    expect(keys(spool.pending())).toEqual(['j-crash-1#1#1']);
+    await spool.put(hostPart(2));
+    expect(await bodies(spool)).toEqual([hostPart(1), hostPart(2)]);
     await spool.close();
     await rm(join(dir, `${SPOOL_FILE}.rewrite.tmp`), { recursive: true });
-    expect(keys((await spoolAt()).pending())).toEqual(['j-crash-1#1#1']);
+    expect(keys((await spoolAt()).pending())).toEqual(['j-crash-1#1#1', 'j-crash-1#1#2']);
+  });
+
+  it('keeps only references in memory: bodies are read back from the file', async () => {
+    const spool = await spoolAt();
+    for (let seq = 0; seq < 50; seq++) await spool.put(hostPart(seq));
+    expect(Object.keys(spool.pending()[20]!).sort()).toEqual(['attempt', 'bytes', 'job', 'seq']);
+    // Change part 20 on disk behind the spool's back (same length): a read must see the change.
+    const path = join(dir, SPOOL_FILE);
+    const text = await readFile(path, 'utf8');
+    await writeFile(path, text.replace('"address":"10.0.0.20"', '"address":"10.9.9.20"'));
+    expect((await body(spool, 'j-crash-1', 1, 20)) as DataHost).toMatchObject({
+      host: { address: '10.9.9.20' },
+    });
+    expect(await body(spool, 'j-crash-1', 1, 21)).toEqual(hostPart(21));
+  });
+
+  it('reads a part as the exact bytes of its DATA message, whatever the key order on disk', async () => {
+    const spool = await spoolAt();
+    await spool.put(hostPart(3));
+    expect(String(await spool.read('j-crash-1', 1, 3))).toBe(JSON.stringify(hostPart(3)));
+    await spool.close();
+    // Written by something else: same part, keys in another order.
+    const { job, attempt, seq, ...rest } = hostPart(4);
+    await appendFile(
+      join(dir, SPOOL_FILE),
+      `${JSON.stringify({ put: { seq, attempt, job, ...rest } })}\n`,
+    );
+    const reopened = await spoolAt();
+    expect(await body(reopened, 'j-crash-1', 1, 4)).toEqual(hostPart(4));
+  });
+
+  it('reads a part once its put is durable, and nothing for an acked or unknown one', async () => {
+    const spool = await spoolAt();
+    const put = spool.put(hostPart(0));
+    const read = body(spool, 'j-crash-1', 1, 0);
+    const written = spool.written('j-crash-1', 1, 0);
+    expect(spool.size).toBe(0);
+    expect(await read).toEqual(hostPart(0));
+    expect(await written).toBe(true);
+    expect(spool.size).toBe(1);
+    await put;
+    await spool.ack('j-crash-1', 1, 0);
+    expect(await spool.read('j-crash-1', 1, 0)).toBeNull();
+    expect(await spool.written('j-crash-1', 1, 0)).toBe(false);
+    expect(await spool.read('j-other', 1, 0)).toBeNull();
+  });
+
+  it('refuses to hand out a part whose line is not where the index says', async () => {
+    const spool = await spoolAt();
+    await spool.put(hostPart(0));
+    await spool.put(hostPart(1));
+    const path = join(dir, SPOOL_FILE);
+    const [first, second] = (await readFile(path, 'utf8')).split('\n');
+    await writeFile(path, `${second}\n${first}\n`); // same bytes, swapped: a stale index
+    await expect(spool.read('j-crash-1', 1, 0)).rejects.toMatchObject({
+      code: 'SCANMESH_STORE_FAILED',
+    });
   });
 
   it('refuses a compaction threshold that is not a byte count', async () => {

@@ -3,7 +3,10 @@ import { ScanmeshError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { JobRef } from '../protocol/messages/common.ts';
 import { partKey, type Data } from '../protocol/messages/data.ts';
-import { openJournal, type Journal, type LineInfo } from '../storage/journal.ts';
+import type { LineInfo } from '../storage/journal.ts';
+import type { PartRef } from './core/backlog.ts';
+import { SpoolIndex, type IndexedPart } from './spool-index.ts';
+import { SpoolLog, type Switch } from './spool-log.ts';
 
 /**
  * The worker's on-disk queue of finished results the master has not acknowledged yet. The worker
@@ -14,14 +17,26 @@ import { openJournal, type Journal, type LineInfo } from '../storage/journal.ts'
  * On disk it is a journal of `put` and `ack` records. Acked parts are dead weight, so the file is
  * rewritten with only the live parts when everything is acked (it becomes empty) or when it is
  * larger than `compactAtBytes` and more than twice the live parts.
+ *
+ * In memory it keeps only an index: where each live part's line is in the file. Bodies are read
+ * back from disk when they are sent, so a scan of a million hosts waiting for the master costs
+ * disk, not memory.
  */
 export interface Spool {
   /** Resolves once the part is durable; only then may it be published. */
   put(message: Data): Promise<void>;
   /** Durably forgets one part; a part that is unknown or already acked is a no-op. */
   ack(job: string, attempt: number, seq: number): Promise<void>;
-  /** Durable, unacknowledged parts in the order they were put. */
-  pending(): Data[];
+  /** Waits for the part's put: true once it is durable, false if it is not (or no longer) here. */
+  written(job: string, attempt: number, seq: number): Promise<boolean>;
+  /**
+   * Reads a part back from disk once its put is durable, as the JSON bytes of its DATA message,
+   * ready to publish: no parse and no re-encoding on the way from disk to the wire. null if it
+   * is not (or no longer) here.
+   */
+  read(job: string, attempt: number, seq: number): Promise<Buffer | null>;
+  /** Durable, unacknowledged parts in the order they were put (references, not bodies). */
+  pending(): PartRef[];
   /** The distinct attempts that still have pending parts, in order of their first pending part. */
   held(): JobRef[];
   /** Number of pending parts. */
@@ -46,16 +61,12 @@ const DEFAULTS = {
 
 export const SPOOL_FILE = 'spool.jsonl';
 
+const PUT_PREFIX = '{"put":';
+/** A part's key is written before its host, within the first bytes of its line. */
+const KEY_WITHIN_BYTES = 512;
+
 type Ack = { job: string; attempt: number; seq: number };
 type SpoolRecord = { put: Data } | { ack: Ack };
-
-interface Entry {
-  data: Data;
-  /** Bytes of its `put` line: what the entry costs in a compacted file. */
-  bytes: number;
-  /** False while its `put` is still being written: not yet safe to publish. */
-  durable: boolean;
-}
 
 export async function openSpool(dir: string, options: SpoolOptions = {}): Promise<Spool> {
   const config = {
@@ -69,95 +80,112 @@ export async function openSpool(dir: string, options: SpoolOptions = {}): Promis
     );
   }
   const path = join(dir, SPOOL_FILE);
-  const live = new Map<string, Entry>();
+  const index = new SpoolIndex();
+  let offset = 0;
+  let puts = 0;
   const onRecord = (record: SpoolRecord, { line, bytes }: LineInfo): void => {
     if (isPut(record)) {
+      // A repeated put counts from its latest position, as at run time.
       const { job, attempt, seq } = record.put;
-      const key = partKey(job, attempt, seq);
-      live.delete(key); // a repeated put counts from its latest position, as at run time
-      live.set(key, { data: record.put, bytes, durable: true });
+      index.set({ job, attempt, seq, offset, bytes, put: puts++ }, true);
     } else if (isAck(record)) {
-      live.delete(partKey(record.ack.job, record.ack.attempt, record.ack.seq));
+      index.delete(record.ack.job, record.ack.attempt, record.ack.seq);
     } else {
       throw new ScanmeshError('SCANMESH_STORE_FAILED', `${path} line ${line}: not a spool record`);
     }
+    offset += bytes;
   };
-  const { journal } = await openJournal<SpoolRecord>(path, { fsync: config.fsync, onRecord });
-  const spool = new FileSpool(journal, live, config.compactAtBytes, options.log);
+  const log = await SpoolLog.open<SpoolRecord>(path, { fsync: config.fsync, onRecord });
+  const spool = new FileSpool(path, log, index, puts, config.compactAtBytes, options.log);
   spool.compactIfWorthIt(); // a crash may have come between an ack and its compaction
   return spool;
 }
 
 class FileSpool implements Spool {
-  readonly #journal: Journal<SpoolRecord>;
-  /** Parts in put order, including those whose `put` is still being written. */
-  readonly #live: Map<string, Entry>;
+  readonly #path: string;
+  readonly #log: SpoolLog<SpoolRecord>;
+  readonly #index: SpoolIndex;
   readonly #compactAtBytes: number;
-  readonly #log: Logger | undefined;
-  #liveBytes = 0;
-  #durable = 0;
+  readonly #logger: Logger | undefined;
+  /** The generation of the file every live part is in (compactions start new ones). */
+  #gen = 0;
+  #puts: number;
+  /** The latest put's fdatasync: fdatasyncs complete in order, so once it has, all earlier have. */
+  #latest: Promise<void> = Promise.resolve();
+  /** job, attempt, seq and put number of the puts still waiting for each fdatasync. */
+  readonly #unlanded = new Map<Promise<void>, (string | number)[]>();
   #compaction: Promise<void> | null = null;
   #closed = false;
 
   constructor(
-    journal: Journal<SpoolRecord>,
-    live: Map<string, Entry>,
+    path: string,
+    log: SpoolLog<SpoolRecord>,
+    index: SpoolIndex,
+    puts: number,
     compactAtBytes: number,
-    log: Logger | undefined,
+    logger: Logger | undefined,
   ) {
-    this.#journal = journal;
-    this.#live = live;
-    this.#compactAtBytes = compactAtBytes;
+    this.#path = path;
     this.#log = log;
-    for (const entry of live.values()) this.#liveBytes += entry.bytes;
-    this.#durable = live.size;
+    this.#index = index;
+    this.#puts = puts;
+    this.#compactAtBytes = compactAtBytes;
+    this.#logger = logger;
   }
 
   get size(): number {
-    return this.#durable;
+    return this.#index.durableCount;
   }
 
-  async put(message: Data): Promise<void> {
-    const key = partKey(message.job, message.attempt, message.seq);
-    const before = this.#journal.pendingBytes;
-    const written = this.#journal.append([{ put: message }]);
-    const bytes = this.#journal.pendingBytes - before;
-    if (bytes === 0) return written; // refused (journal failed or closed): rejects
-    const old = this.#live.get(key);
-    if (old) this.#drop(key, old);
-    const entry: Entry = { data: message, bytes, durable: false };
-    this.#live.set(key, entry);
-    this.#liveBytes += bytes;
-    if (old) this.compactIfWorthIt();
-    await written;
-    // An ack (or a newer put) may have replaced it meanwhile; then it is not ours to count.
-    if (this.#live.get(key) === entry) {
-      entry.durable = true;
-      this.#durable += 1;
-    }
+  put(message: Data): Promise<void> {
+    const { job, attempt, seq } = message;
+    const { offset, bytes, durable } = this.#log.append({ put: message });
+    if (bytes === 0) return durable; // refused (log failed or closed): rejects
+    const put = this.#puts++;
+    const replaced = this.#index.set({ job, attempt, seq, offset, bytes, put }, false);
+    if (replaced) this.compactIfWorthIt();
+    this.#landing(durable).push(job, attempt, seq, put);
+    this.#latest = durable;
+    return durable;
   }
 
-  async ack(job: string, attempt: number, seq: number): Promise<void> {
-    const key = partKey(job, attempt, seq);
-    const entry = this.#live.get(key);
-    if (!entry) return;
-    const written = this.#journal.append([{ ack: { job, attempt, seq } }]);
-    this.#drop(key, entry);
+  ack(job: string, attempt: number, seq: number): Promise<void> {
+    if (!this.#index.delete(job, attempt, seq)) return Promise.resolve();
+    const { durable } = this.#log.append({ ack: { job, attempt, seq } });
     this.compactIfWorthIt();
-    await written;
+    return durable;
   }
 
-  pending(): Data[] {
-    const out: Data[] = [];
-    for (const entry of this.#live.values()) if (entry.durable) out.push(entry.data);
-    return out;
+  async written(job: string, attempt: number, seq: number): Promise<boolean> {
+    return (await this.#durable(job, attempt, seq)) !== null;
+  }
+
+  async read(job: string, attempt: number, seq: number): Promise<Buffer | null> {
+    const part = await this.#durable(job, attempt, seq);
+    if (!part) return null;
+    // Where it is now: a compaction may have moved it while its put was being written.
+    const line = await this.#log.read(this.#gen, part);
+    // `{"put":` + the message + `}\n`, as JSON.stringify wrote it. The part is told by its key,
+    // which the core always writes in this order; anything else is checked the slow way.
+    const key = `"job":${JSON.stringify(job)},"attempt":${attempt},"seq":${seq},`;
+    const head = line.toString('utf8', 0, Math.min(line.length, KEY_WITHIN_BYTES));
+    const framed = head.startsWith(PUT_PREFIX) && line[line.length - 2] === 125; // }
+    if (!framed || !head.includes(key)) this.#checkPut(line, part);
+    return line.subarray(PUT_PREFIX.length, line.length - 2);
+  }
+
+  pending(): PartRef[] {
+    return this.#index
+      .sorted()
+      .filter((p) => p.durable)
+      .map(({ job, attempt, seq, bytes }) => ({ job, attempt, seq, bytes }));
   }
 
   held(): JobRef[] {
     const seen = new Map<string, JobRef>();
-    for (const { data, durable } of this.#live.values()) {
-      const key = `${data.job}#${data.attempt}`;
-      if (durable && !seen.has(key)) seen.set(key, { job: data.job, attempt: data.attempt });
+    for (const { job, attempt } of this.pending()) {
+      const key = `${job}#${attempt}`;
+      if (!seen.has(key)) seen.set(key, { job, attempt });
     }
     return [...seen.values()];
   }
@@ -165,38 +193,88 @@ class FileSpool implements Spool {
   async close(): Promise<void> {
     this.#closed = true;
     await this.#compaction;
-    await this.#journal.close();
+    await this.#log.close();
   }
 
   /**
-   * Starts a compaction if the file is worth shrinking. It must run synchronously with the call
-   * that changed `#live`: the journal orders a rewrite after every append called before it, so
-   * the snapshot taken here is exactly what the file holds once those appends land.
+   * Starts a compaction if the file is worth shrinking: the live `put` lines are copied unchanged,
+   * back to back, and the lines appended while it runs after them. The parts move in the turn
+   * the new file takes over.
    */
   compactIfWorthIt(): void {
-    if (this.#compaction || this.#closed || this.#journal.failure) return;
-    const fileBytes = this.#journal.sizeBytes + this.#journal.pendingBytes;
-    const empty = this.#live.size === 0 && fileBytes > 0;
-    const bloated = fileBytes > this.#compactAtBytes && fileBytes > 2 * this.#liveBytes;
+    if (this.#compaction || this.#closed || this.#log.failure) return;
+    const fileBytes = this.#log.size;
+    const liveBytes = this.#index.liveBytes;
+    const empty = this.#index.size === 0 && fileBytes > 0;
+    const bloated = fileBytes > this.#compactAtBytes && fileBytes > 2 * liveBytes;
     if (!empty && !bloated) return;
-    const snapshot = [...this.#live.values()].map((entry) => ({ put: entry.data }));
-    this.#compaction = this.#journal.rewrite(snapshot).then(
+    const lines = this.#index.lines();
+    const onSwitch = ({ gen, from, to }: Switch) => {
+      this.#index.move(lines, from, to);
+      this.#gen = gen;
+    };
+    this.#compaction = this.#log.compact(lines, onSwitch).then(
       () => {
         this.#compaction = null;
         this.compactIfWorthIt(); // everything may have been acked while it ran
       },
       (err: unknown) => {
-        // Nothing is lost: the old file still holds every part. The next ack tries again.
+        // Nothing is lost: the old file still holds every part, and the appends since.
         this.#compaction = null;
-        this.#log?.warn({ err }, 'spool compaction failed');
+        this.#logger?.warn({ err }, 'spool compaction failed');
       },
     );
   }
 
-  #drop(key: string, entry: Entry): void {
-    this.#live.delete(key);
-    this.#liveBytes -= entry.bytes;
-    if (entry.durable) this.#durable -= 1;
+  /** The part once its put is durable; null if it is not (or no longer, or not that put) here. */
+  async #durable(job: string, attempt: number, seq: number): Promise<IndexedPart | null> {
+    const part = this.#index.get(job, attempt, seq);
+    if (!part) return null;
+    if (part.durable) return part;
+    await this.#latest;
+    const now = this.#index.get(job, attempt, seq);
+    return now?.put === part.put && now.durable ? now : null;
+  }
+
+  /**
+   * The puts that share one fdatasync (all those of one turn) land together: one callback per
+   * write, not one closure per part kept alive across the fdatasync.
+   */
+  #landing(durable: Promise<void>): (string | number)[] {
+    const waiting = this.#unlanded.get(durable);
+    if (waiting) return waiting;
+    const landed: (string | number)[] = [];
+    this.#unlanded.set(durable, landed);
+    const land = (ok: boolean) => {
+      this.#unlanded.delete(durable);
+      if (!ok) return;
+      for (let i = 0; i < landed.length; i += 4) {
+        const [job, attempt, seq, put] = [landed[i], landed[i + 1], landed[i + 2], landed[i + 3]];
+        this.#index.land(job as string, attempt as number, seq as number, put as number);
+      }
+    };
+    durable.then(
+      () => land(true),
+      () => land(false),
+    );
+    return landed;
+  }
+
+  /** Throws unless `line` is the put of part `at`. */
+  #checkPut(line: Buffer, at: IndexedPart): void {
+    const key = partKey(at.job, at.attempt, at.seq);
+    let record: unknown;
+    try {
+      record = JSON.parse(line.toString('utf8'));
+    } catch {
+      record = null;
+    }
+    if (!isPut(record) || partKey(record.put.job, record.put.attempt, record.put.seq) !== key) {
+      throw new ScanmeshError(
+        'SCANMESH_STORE_FAILED',
+        `${this.#path}: part ${key} is not at byte ${at.offset} (${at.bytes} bytes)`,
+      );
+    }
   }
 }
 

@@ -10,6 +10,7 @@ import type { Resolve } from '../nmap/scope.ts';
 import { runNmap } from '../nmap/runner.ts';
 import { nmapVersion } from '../nmap/version.ts';
 import { decode, encode } from '../protocol/codec.ts';
+import type { Data } from '../protocol/messages/data.ts';
 import type { Job } from '../protocol/messages/job.ts';
 import { createTopics } from '../protocol/topics.ts';
 import { assertSigned } from '../security/job-signature.ts';
@@ -78,26 +79,67 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
   );
   log.info({ nmap: version, slots: o.slots, spooled: spool.size }, 'worker starting');
   const runs = new Map<string, AbortController>();
+  /** Each run until its end part is spooled: `stop` waits for them before closing the spool. */
+  const runEnds = new Set<Promise<void>>();
   let client: MqttClient | null = null;
 
   const publish = (topic: string, message: unknown, qos: 0 | 1) =>
     client?.publish(topic, encode(message as never), { qos });
 
-  const apply = (effects: WorkerEffect[]): Promise<void> => {
-    let chain: Promise<void> = Promise.resolve();
+  let failed = false;
+  const fail = (err: unknown) => {
+    if (failed) return;
+    failed = true;
+    log.fatal({ err, code: 'SCANMESH_STORE_FAILED' }, 'spool failed; stopping');
+    o.onFatal(err);
+  };
+
+  // Sends leave one by one in the order the core asked for them (an attempt's end part last),
+  // each only once its put is durable. A part the core no longer holds is read back from disk
+  // only when its turn comes, so its bytes live from the read to the broker's PUBACK, not while
+  // other reads complete: what outlives a young-generation GC cycle piles up until a full one.
+  let stopping = false;
+  let sending: Promise<void> = Promise.resolve();
+  const send = (job: string, attempt: number, seq: number, held?: Data) => {
+    sending = sending
+      .then(async () => {
+        if (stopping) return;
+        const payload = held
+          ? (await spool.written(job, attempt, seq)) && encode(held)
+          : await spool.read(job, attempt, seq);
+        // Nothing: acknowledged or cancelled while it waited; nothing left to send.
+        if (payload && !stopping) client?.publish(topics.worker(o.id, 'data'), payload, { qos: 1 });
+      })
+      .catch(fail);
+  };
+
+  // Puts and acks of one turn share one fdatasync and one promise: watch each promise once.
+  let watched: Promise<void> | null = null;
+  const write = (written: Promise<void>, writes: Promise<void>[]) => {
+    writes.push(written);
+    if (written === watched) return;
+    watched = written;
+    written.catch(fail);
+  };
+
+  const apply = (effects: WorkerEffect[]): void => {
+    const writes: Promise<void>[] = [];
     for (const e of effects) {
       switch (e.type) {
         case 'hello':
-          chain = chain.then(() => void publish(topics.worker(o.id, 'hello'), e.message, 1));
+          publish(topics.worker(o.id, 'hello'), e.message, 1);
           break;
         case 'spool':
-          chain = chain.then(() => spool.put(e.message));
+          write(spool.put(e.message), writes);
           break;
         case 'send':
-          chain = chain.then(() => void publish(topics.worker(o.id, 'data'), e.message, 1));
+          send(e.message.job, e.message.attempt, e.message.seq, e.message);
+          break;
+        case 'sendSpooled':
+          send(e.job, e.attempt, e.seq);
           break;
         case 'forget':
-          chain = chain.then(() => spool.ack(e.job, e.attempt, e.seq));
+          write(spool.ack(e.job, e.attempt, e.seq), writes);
           break;
         case 'run':
           run(e.job);
@@ -105,16 +147,14 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
         case 'abort':
           runs.get(`${e.job}#${e.attempt}`)?.abort(new Error(e.reason));
           break;
-        case 'log':
+        case 'log': {
           // After the writes before it: "job ended" in the log means the results are spooled.
-          chain = chain.then(() => log[e.level](e.data, e.msg));
+          const { level, data, msg } = e;
+          Promise.all(writes).then(() => log[level](data, msg), noop);
           break;
+        }
       }
     }
-    return chain.catch((err: unknown) => {
-      log.fatal({ err, code: 'SCANMESH_STORE_FAILED' }, 'spool failed; stopping');
-      o.onFatal(err);
-    });
   };
 
   const run = (job: Job) => {
@@ -133,7 +173,7 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
       finishedAt: o.clock.now(),
       hostCount: 0,
     });
-    resolveCommand(job.args, o.policy, o.resolve)
+    const ran = resolveCommand(job.args, o.policy, o.resolve)
       .then(
         (checked) =>
           runNmap({
@@ -141,7 +181,7 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
             timeoutMs: job.timeoutS * 1000,
             nmapPath: o.nmapPath,
             signal: controller.signal,
-            onHost: (host) => void apply(core.hostFound(job.job, job.attempt, host)),
+            onHost: (host) => apply(core.hostFound(job.job, job.attempt, host)),
           }),
         (err: unknown) => {
           if (!isScanmeshError(err)) throw err;
@@ -154,7 +194,11 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
       )
       .then((outcome) => apply(core.runEnded(job.job, job.attempt, outcome)))
       .catch((err: unknown) => log.error({ err, job: job.job }, 'job run failed unexpectedly'))
-      .finally(() => runs.delete(key));
+      .finally(() => {
+        runs.delete(key);
+        runEnds.delete(ran);
+      });
+    runEnds.add(ran);
   };
 
   let resolveReady: () => void = () => undefined;
@@ -189,7 +233,7 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
           connectedOnce ? 'reconnected to broker' : 'connected to broker',
         );
         connectedOnce = true;
-        void apply(core.connected(o.clock.now()));
+        apply(core.connected(o.clock.now()));
         resolveReady();
       },
     );
@@ -225,9 +269,14 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
     core,
     ready,
     async stop() {
+      stopping = true;
       for (const c of runs.values()) c.abort(new Error('worker stopping'));
+      await Promise.all(runEnds);
       await new Promise<void>((r) => client?.end(false, {}, () => r()));
+      await sending;
       await spool.close();
     },
   };
 }
+
+function noop(): void {}

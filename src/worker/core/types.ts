@@ -18,12 +18,15 @@ export type WorkerLogLevel = 'debug' | 'info' | 'warn' | 'error';
 
 /**
  * What the worker core asks its shell to do, in order. A DATA is spooled (durably) before it is
- * published, so a crash between the two loses nothing: the spool is resent on start.
+ * published, so a crash between the two loses nothing: the spool is resent on start. `send`
+ * publishes a part the core still holds (it follows that part's `spool`); `sendSpooled` one whose
+ * body is only on disk, read back from the spool. Sends leave in the order they are emitted.
  */
 export type WorkerEffect =
   | { type: 'hello'; message: ClHello }
   | { type: 'spool'; message: Data }
   | { type: 'send'; message: Data }
+  | { type: 'sendSpooled'; job: string; attempt: number; seq: number }
   | { type: 'forget'; job: string; attempt: number; seq: number }
   | { type: 'run'; job: Job }
   | { type: 'abort'; job: string; attempt: number; reason: string }

@@ -82,7 +82,7 @@ describe('worker core', () => {
     expect(
       core.ack({ kind: 'DATA_ACK', job: 'j1', attempt: 1, seq: 0, outcome: 'stored' }),
     ).toEqual([]);
-    const resent = of(core.connected(T0 + 5), 'send').map((e) => e.message.seq);
+    const resent = of(core.connected(T0 + 5), 'sendSpooled').map((e) => e.seq);
     expect(resent).toEqual([1]);
   });
 
@@ -90,18 +90,17 @@ describe('worker core', () => {
     const core = new WorkerCore(opts);
     core.job(job(), T0);
     core.runEnded('j1', 1, outcome);
-    expect(of(core.sHello(T0 + 10_500), 'send')).toEqual([]);
-    expect(of(core.sHello(T0 + 11_001), 'send')).toHaveLength(1);
+    expect(of(core.sHello(T0 + 10_500), 'sendSpooled')).toEqual([]);
+    expect(of(core.sHello(T0 + 11_001), 'sendSpooled')).toHaveLength(1);
   });
 
-  it('restores spooled parts from disk and resends them on connect', () => {
-    const spooled: Data[] = [
-      { kind: 'DATA', worker: 'w1', job: 'j9', attempt: 2, seq: 0, part: 'host', host },
-    ];
+  it('restores spooled parts from disk and sends them on connect, read back from the spool', () => {
+    const spooled = [{ job: 'j9', attempt: 2, seq: 0, bytes: 900 }];
     const core = new WorkerCore(opts, spooled);
     const fx = core.connected(T0);
     expect(of(fx, 'hello')[0]?.message.held).toEqual([{ job: 'j9', attempt: 2 }]);
-    expect(of(fx, 'send').map((e) => e.message)).toEqual(spooled);
+    expect(of(fx, 'sendSpooled')).toEqual([{ type: 'sendSpooled', job: 'j9', attempt: 2, seq: 0 }]);
+    expect(of(fx, 'send')).toEqual([]);
   });
 
   it('refuses a job beyond its slots and ignores a job it already ran', () => {

@@ -66,11 +66,15 @@ for (const w of workers) {
     return runEnded(jobId, attempt, outcome);
   };
 }
-// The most DATA parts the workers held unacknowledged at once: what a worker's memory grows with.
+// The most DATA parts the workers held unacknowledged at once (waiting in the spool included), and
+// the most of them published at once: the send window bounds the second, which memory grows with.
 let maxUnacked = 0;
+let maxOnWire = 0;
 const sampler = setInterval(() => {
   const unacked = workers.reduce((n, w) => n + w.core.pending, 0);
+  const onWire = workers.reduce((n, w) => n + w.core.onWire, 0);
   maxUnacked = Math.max(maxUnacked, unacked);
+  maxOnWire = Math.max(maxOnWire, onWire);
 }, 20);
 exitWithParent(async () => {
   clearInterval(sampler);
@@ -83,7 +87,7 @@ process.on('message', (m: { type: string }) => {
 await toParent({ type: 'ready', ...memory() });
 
 function report() {
-  return { ...memory(), maxUnacked, runs, problems };
+  return { ...memory(), maxUnacked, maxOnWire, runs, problems };
 }
 
 function memory(): { rssKB: number; maxRssKB: number } {
