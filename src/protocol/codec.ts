@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { ScanmeshError } from '../errors.ts';
+import { compileCheck } from './fast-check.ts';
 import { cancel } from './messages/cancel.ts';
 import { clBye } from './messages/cl-bye.ts';
 import { clHello } from './messages/cl-hello.ts';
@@ -22,6 +23,11 @@ const schemas = {
   DATA_ACK: dataAck,
   S_STATUS: status,
 } as const;
+
+/** The same schemas as yes/no checks: zod runs only to explain a refusal (fast-check.ts). */
+const checks = Object.fromEntries(
+  Object.entries(schemas).map(([kind, schema]) => [kind, compileCheck(schema)]),
+) as Record<keyof typeof schemas, (value: unknown) => boolean>;
 
 /**
  * Refusal reasons echo text the sender chose (a kind, an unknown key's name) and go to the log;
@@ -82,6 +88,7 @@ export function decode<K extends MessageKind>(
       `kind ${describeKind(kind)} is not one of ${kinds.join(', ')}`,
     );
   }
+  if (checks[kind as K](value)) return value as MessageOf<K>;
   const result = schemas[kind as K].safeParse(value);
   if (!result.success) {
     const issue = result.error.issues[0];
