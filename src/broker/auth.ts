@@ -1,15 +1,8 @@
-import type {
-  AedesOptions,
-  AuthErrorCode,
-  Client,
-  ConnectPacket,
-  Connection,
-  PublishPacket,
-} from 'aedes';
+import type { AedesOptions, AuthErrorCode, Client, ConnectPacket, PublishPacket } from 'aedes';
 import { ScanmeshError, type ErrorCode } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { Topics } from '../protocol/topics.ts';
-import { MASTER_CLIENT_PREFIX, canPublish, canSubscribe, canWill, clientIdAllowed } from './acl.ts';
+import { canPublish, canSubscribe, canWill, clientIdAllowed } from './acl.ts';
 import type { Principal } from './acl.ts';
 import { DEFAULT_SCRYPT, hashPassword, verifyPasswordAsync } from './users.ts';
 import type { BrokerUser, UsersFile } from './users.ts';
@@ -19,8 +12,6 @@ export interface AuthOptions {
   users: UsersFile | null;
   allowAnonymous: boolean;
   topics: Topics;
-  /** True for a connection this process made through `attach` (see embedded.ts). */
-  isLocal: (conn: Connection) => boolean;
   logger: Logger;
 }
 
@@ -66,10 +57,6 @@ export function createAuthHandlers(options: AuthOptions): AuthHandlers {
     username: string | undefined,
     password: Buffer | undefined,
   ): Promise<Principal | Refusal> => {
-    // Only code in this process can reach `attach`, so a local stream is the master itself.
-    if (options.isLocal(client.conn)) {
-      return { kind: 'user', role: 'master', name: client.id.slice(MASTER_CLIENT_PREFIX.length) };
-    }
     if (username === undefined || username === '') {
       if (options.allowAnonymous) return { kind: 'anonymous' };
       return refuse('SCANMESH_AUTH_FAILED', NOT_AUTHORIZED, 'no username given');

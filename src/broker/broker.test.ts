@@ -158,26 +158,6 @@ describe('ACL on the wire', () => {
     await until(() => m.received.length > 0);
     expect(m.received).toEqual([{ topic: `${R}workers/pi-a/bye`, payload: 'gone' }]);
   });
-
-  it('trusts the in-process master without a password, within the master ACL', async () => {
-    const a = await worker('pi-a');
-    await a.client.subscribeAsync(`${R}workers/pi-a/jobs`, { qos: 1 });
-    const local = await track(
-      connect({ inProcess: broker.attach }, { clientId: 'scanmesh-master-local' }),
-    );
-    const codes = await granted(local.client, {
-      [`${R}workers/+/data`]: { qos: 1 },
-      [`${R}workers/+/jobs`]: { qos: 1 },
-    });
-    expect(codes).toEqual([1, 128]);
-    await local.client.publishAsync(`${R}workers/pi-a/jobs`, 'local-job', { qos: 1 });
-    await until(() => a.received.length > 0);
-    expect(a.received.map((r) => r.payload)).toEqual(['local-job']);
-
-    await expect(
-      connect({ inProcess: broker.attach }, { clientId: 'not-a-master' }),
-    ).rejects.toMatchObject({ code: 5 });
-  });
 });
 
 describe('packet size', () => {

@@ -1,8 +1,10 @@
 import type { Duplex } from 'node:stream';
 import { Aedes } from 'aedes';
+import type { LocalBroker } from '../mqtt/link.ts';
 import { createAuthHandlers } from './auth.ts';
 import { guardPacketSize } from './frame-guard.ts';
 import { listenTcp, listenTls, listenWs, type Listener } from './listeners.ts';
+import { localLink } from './local-link.ts';
 import { resolveBrokerOptions, type EmbeddedBrokerOptions } from './options.ts';
 
 export type { BrokerTlsOptions, EmbeddedBrokerOptions } from './options.ts';
@@ -15,10 +17,11 @@ export interface EmbeddedBroker {
   /** The WebSocket listener's port, when `wsPort` was given. */
   readonly wsPort?: number;
   /**
-   * Attach a client living in this process (the master) without a socket. It is trusted as a
-   * master without credentials: hand it in-memory streams only, never a network socket.
+   * The master in this process, on Aedes' own API without MQTT (local-link.ts), as
+   * `{ local: broker }`. Only code in this process can reach it, so it needs no password; it is
+   * still held to the master ACL.
    */
-  attach(stream: Duplex): void;
+  link: LocalBroker['link'];
   close(): Promise<void>;
 }
 
@@ -27,21 +30,16 @@ export interface EmbeddedBroker {
  * file decides which streams reach it and how far each is trusted:
  * - every socket must log in (auth.ts) and is held to its role's topics (acl.ts);
  * - every stream is cut at its first packet over `maxPacketBytes` (frame-guard.ts);
- * - streams passed to `attach` are the master itself.
+ * - `link` is the master itself.
  */
 export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promise<EmbeddedBroker> {
   const o = await resolveBrokerOptions(options);
   const log = o.logger;
 
-  // `attach` is reachable only by code in this process, and the in-memory streams it is given
-  // cannot be reached from the network, so a stream in this set is the master: it logs in
-  // without a password (still held to the master ACL). The set is private to this closure.
-  const local = new WeakSet<Duplex>();
   const auth = createAuthHandlers({
     users: o.users,
     allowAnonymous: o.allowAnonymous,
     topics: o.topics,
-    isLocal: (conn) => local.has(conn),
     logger: log,
   });
   const aedes = await Aedes.createBroker({ id: 'scanmesh', ...auth });
@@ -90,10 +88,7 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
     host: o.host,
     ...(secure ? { tlsPort: secure.port } : {}),
     ...(ws ? { wsPort: ws.port } : {}),
-    attach: (stream) => {
-      local.add(stream);
-      handle(stream);
-    },
+    link: (handlers, clientId) => localLink(aedes, o.topics, handlers, clientId, log),
     close: async () => {
       // Aedes first: it disconnects every client, so the listeners do not wait on them.
       const closed = Promise.all(listeners.map((l) => l.close()));

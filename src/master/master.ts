@@ -1,16 +1,15 @@
 import type { KeyObject } from 'node:crypto';
 import { join } from 'node:path';
-import type { MqttClient } from 'mqtt';
 import type { Clock, TimerHandle } from '../clock.ts';
 import { isScanmeshError, ScanmeshError } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import { createMqttClient, type BrokerTarget, type ClientOptions } from '../mqtt/client.ts';
-import { superviseConnection } from '../mqtt/reconnect.ts';
+import type { ClientOptions } from '../mqtt/client.ts';
+import { openLink, type Link, type LinkTarget } from '../mqtt/link.ts';
 import type { Policy } from '../nmap/policy.ts';
 import type { HostResult } from '../nmap/result.ts';
 import type { AttemptRecord } from '../storage/attempt.ts';
 import { decode, encode } from '../protocol/codec.ts';
-import { createTopics, type Topics } from '../protocol/topics.ts';
+import { createTopics } from '../protocol/topics.ts';
 import { sign } from '../security/job-signature.ts';
 import type { InfluxWriter } from '../storage/influx-writer.ts';
 import { parseCommandsFile } from './commands-file.ts';
@@ -31,7 +30,8 @@ import { Telemetry } from './telemetry.ts';
 export interface MasterOptions {
   masterId: string;
   topicRoot: string;
-  broker: BrokerTarget;
+  /** A broker URL, or the embedded broker in this process (`{ local: broker }`). */
+  broker: LinkTarget;
   username?: string;
   password?: string;
   /** For an mqtts:// broker: CA to trust, client certificate and key. */
@@ -128,7 +128,7 @@ export async function startMaster(o: MasterOptions): Promise<RunningMaster> {
     retryMinMs: 500,
     retryMaxMs: 30_000,
   });
-  let client: MqttClient | null = null;
+  let link: Link | null = null;
   // Attempts the core has ended whose `ended` record is not yet in the journal. The core's snapshot
   // already counts them as ended, so compacting now could drop them from the outbox.
   let finishing = 0;
@@ -140,7 +140,7 @@ export async function startMaster(o: MasterOptions): Promise<RunningMaster> {
       out.channel === 'jobs' && o.signingKey
         ? sign(out.message, o.signingKey, { topicRoot: topics.root, worker: out.to })
         : out.message;
-    client?.publish(topic, encode(message as never), { qos: out.channel === 'hello' ? 0 : 1 });
+    link?.publish(topic, encode(message as never), out.channel === 'hello' ? 0 : 1);
     o.onPublish?.(out);
   };
   // Keeps the journal in the order of the core's steps (effects-runner.ts).
@@ -211,7 +211,7 @@ export async function startMaster(o: MasterOptions): Promise<RunningMaster> {
     const now = o.clock.now();
     void apply(core.helloRound(now));
     // Retained, so `scanmesh status` gets the latest at once (broker/acl.ts allows this topic).
-    client?.publish(topics.status(), encode(status.round(now)), { qos: 1, retain: true });
+    link?.publish(topics.status(), encode(status.round(now)), 1, true);
     const counts = core.state.counts();
     const workers = [...core.state.workers.values()];
     if (telemetry) {
@@ -242,62 +242,51 @@ export async function startMaster(o: MasterOptions): Promise<RunningMaster> {
 
   let resolveReady: () => void = () => undefined;
   const ready = new Promise<void>((r) => (resolveReady = r));
-  client = createMqttClient(o.broker, {
-    clientId: `scanmesh-master-${o.masterId}`,
-    persistentSession: true,
-    reconnectPeriodMs: 1000,
-    keepaliveS: 30,
-    ...o.tls,
-    ...(o.username !== undefined ? { username: o.username } : {}),
-    ...(o.password !== undefined ? { password: o.password } : {}),
-  });
-  client.on('connect', () => {
-    client?.subscribe(
-      [topics.allWorkers('hello'), topics.allWorkers('bye'), topics.allWorkers('data')],
-      { qos: 1 },
-      (err) => {
-        if (err) return log.error({ err }, 'subscribe failed');
-        log.info({ root: topics.root }, 'connected to broker; discovering workers');
-        void apply(core.connected(o.clock.now()));
-        resolveReady();
-      },
-    );
-  });
-  client.on('reconnect', () => log.debug('reconnecting to broker'));
-  superviseConnection(client, log); // retry forever with backoff; log why, once per reason
-  client.on('message', (topic, payload) => {
-    try {
-      onMessage(topics, topic, payload);
-    } catch (err) {
-      if (!isScanmeshError(err)) throw err;
-      log.warn({ code: err.code, topic, reason: err.message }, 'message dropped');
-    }
-  });
-
-  const onMessage = (t: Topics, topic: string, payload: Buffer) => {
-    const where = t.parseWorker(topic);
+  const receive = (topic: string, payload: Buffer) => {
+    const where = topics.parseWorker(topic);
     if (!where) throw new ScanmeshError('SCANMESH_BAD_TOPIC', `unexpected topic ${topic}`);
     const now = o.clock.now();
-    const own = <M extends { worker: string }>(msg: M): M => {
-      if (msg.worker !== where.id) {
-        throw new ScanmeshError(
-          'SCANMESH_IDENTITY_MISMATCH',
-          `message names worker ${msg.worker} on the topic of ${where.id}`,
-        );
-      }
-      return msg;
-    };
     switch (where.channel) {
       case 'hello':
-        return void apply(core.clHello(own(decode(payload, ['CL_HELLO'])), now));
+        return void apply(core.clHello(own(decode(payload, ['CL_HELLO']), where.id), now));
       case 'bye':
-        return void apply(core.clBye(own(decode(payload, ['CL_BYE'])), now));
+        return void apply(core.clBye(own(decode(payload, ['CL_BYE']), where.id), now));
       case 'data':
-        return void apply(core.data(own(decode(payload, ['DATA'])), now));
+        return void apply(core.data(own(decode(payload, ['DATA']), where.id), now));
       default:
         throw new ScanmeshError('SCANMESH_BAD_TOPIC', `the master does not listen on ${topic}`);
     }
   };
+  const onMessage = (topic: string, payload: Buffer) => {
+    try {
+      receive(topic, payload);
+    } catch (err) {
+      if (!isScanmeshError(err)) throw err;
+      log.warn({ code: err.code, topic, reason: err.message }, 'message dropped');
+    }
+  };
+  link = openLink(
+    o.broker,
+    {
+      clientId: `scanmesh-master-${o.masterId}`,
+      persistentSession: true,
+      reconnectPeriodMs: 1000,
+      keepaliveS: 30,
+      ...o.tls,
+      ...(o.username !== undefined ? { username: o.username } : {}),
+      ...(o.password !== undefined ? { password: o.password } : {}),
+    },
+    {
+      filters: [topics.allWorkers('hello'), topics.allWorkers('bye'), topics.allWorkers('data')],
+      onReady: () => {
+        log.info({ root: topics.root }, 'connected to broker; discovering workers');
+        void apply(core.connected(o.clock.now()));
+        resolveReady();
+      },
+      onMessage,
+    },
+    log,
+  );
 
   return {
     core,
@@ -311,9 +300,20 @@ export async function startMaster(o: MasterOptions): Promise<RunningMaster> {
       await deltas.stop();
       await outbox?.stop();
       await webhooks.stop();
-      await new Promise<void>((r) => client?.end(false, {}, () => r()));
+      await link?.close();
       await telemetry?.flush();
       await store.close();
     },
   };
+}
+
+/** A worker speaks only for itself: the topic it published on (held by the broker's ACL) is who it is. */
+function own<M extends { worker: string }>(msg: M, topicWorker: string): M {
+  if (msg.worker !== topicWorker) {
+    throw new ScanmeshError(
+      'SCANMESH_IDENTITY_MISMATCH',
+      `message names worker ${msg.worker} on the topic of ${topicWorker}`,
+    );
+  }
+  return msg;
 }

@@ -1,13 +1,11 @@
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
-import type { Duplex } from 'node:stream';
 import tls from 'node:tls';
 import { MqttClient, type IClientOptions } from 'mqtt';
 import { ScanmeshError } from '../errors.ts';
-import { duplexPair } from './duplex-pair.ts';
 
-/** How a client reaches its broker: a URL, or a broker in this very process. */
-export type BrokerTarget = { url: string } | { inProcess: (stream: Duplex) => void };
+/** How a client reaches its broker (a master beside an embedded broker links to it: link.ts). */
+export type BrokerTarget = { url: string };
 
 export interface ClientOptions {
   clientId: string;
@@ -33,14 +31,7 @@ export interface ClientOptions {
  * mqtt.js reconnects forever by calling the stream builder again.
  */
 export function createMqttClient(target: BrokerTarget, options: ClientOptions): MqttClient {
-  const streamBuilder =
-    'inProcess' in target
-      ? () => {
-          const [ours, theirs] = duplexPair();
-          target.inProcess(theirs);
-          return ours;
-        }
-      : dialer(parseBrokerUrl(target.url), options);
+  const streamBuilder = dialer(parseBrokerUrl(target.url), options);
   return new MqttClient(streamBuilder, {
     clientId: options.clientId,
     clean: !options.persistentSession,
@@ -52,8 +43,16 @@ export function createMqttClient(target: BrokerTarget, options: ClientOptions): 
     ...(options.username !== undefined ? { username: options.username } : {}),
     ...(options.password !== undefined ? { password: options.password } : {}),
     ...(options.will ? { will: options.will } : {}),
+    ...(process.env.DEBUG ? {} : { log: noop }),
   });
 }
+
+/**
+ * mqtt.js calls its `debug` logger at every step of every packet, and a switched-off `debug` still
+ * checks whether it is on each time: about a tenth of what a QoS 1 round trip costs the client.
+ * Unless DEBUG asks for debug output, mqtt.js gets a logger that does nothing.
+ */
+function noop(): void {}
 
 /** A socket factory for one broker URL; the URL and CA are read once, not per reconnect. */
 function dialer(url: ReturnType<typeof parseBrokerUrl>, options: ClientOptions): () => net.Socket {

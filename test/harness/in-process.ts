@@ -117,7 +117,7 @@ export function testMaster(o: TestMasterOptions): Promise<RunningMaster> {
   return startMaster({
     masterId: 'master',
     topicRoot: 'scanmesh/v1/',
-    broker: { inProcess: (s) => o.broker.attach(s) },
+    broker: { local: o.broker },
     commandsPath: o.commandsPath,
     commandsPollMs: 100,
     stateDir: o.stateDir,

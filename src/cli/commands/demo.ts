@@ -81,7 +81,7 @@ export function demoCommand(): Command {
     master = await startMaster({
       masterId: c.masterId,
       topicRoot: c.topicRoot,
-      broker: { inProcess: (s) => broker.attach(s) },
+      broker: { local: broker },
       commandsPath: c.commands,
       commandsPollMs: 1000,
       stateDir,

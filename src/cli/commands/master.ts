@@ -71,7 +71,7 @@ export function masterCommand(): Command {
     const master = await startMaster({
       masterId: c.masterId,
       topicRoot: c.topicRoot,
-      broker: broker ? { inProcess: (s) => broker.attach(s) } : { url: c.brokerUrl as string },
+      broker: broker ? { local: broker } : { url: c.brokerUrl as string },
       ...(c.tlsCa && !broker ? { tls: { tlsCa: c.tlsCa } } : {}),
       ...(c.username ? { username: c.username } : {}),
       ...(c.password ? { password: c.password } : {}),

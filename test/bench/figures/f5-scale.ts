@@ -1,10 +1,9 @@
-import type { MqttClient } from 'mqtt';
 import type { EmbeddedBroker } from '../../../src/broker/embedded.ts';
 import type { BenchContext } from '../lib/context.ts';
 import { loadWindow } from '../lib/load.ts';
 import { retainedMB } from '../lib/memory.ts';
 import { loopbackBroker, startMesh, TOPIC_ROOT, type BenchMesh } from '../lib/mesh.ts';
-import { connectClient, endClient } from '../lib/raw-mqtt.ts';
+import { openLocalLink } from '../lib/raw-mqtt.ts';
 import { startSims, type SimFleet } from '../lib/sims.ts';
 import { epochMs, fmtMs, fmtNum, median, nowMs, sleep, waitUntil } from '../lib/stats.ts';
 import { ratio, verdict, type Row } from '../table.ts';
@@ -197,26 +196,23 @@ async function helloRounds(
   rounds: number,
   intervalMs: number,
 ): Promise<{ cpuPerRoundMs: number; wallMs: number[] }> {
-  const client: MqttClient = await connectClient(
-    { inProcess: (s) => broker.attach(s) },
-    'scanmesh-master-bench-raw',
-  );
-  await client.subscribeAsync(`${TOPIC_ROOT}workers/+/hello`, { qos: 1 });
   let answers = 0;
-  client.on('message', () => void (answers += 1));
+  const client = await openLocalLink(broker, `${TOPIC_ROOT}workers/+/hello`, () => {
+    answers += 1;
+  });
   const wallMs: number[] = [];
   const load = loadWindow();
   for (let r = 0; r < rounds; r++) {
     const started = nowMs();
     answers = 0;
     const hello = { kind: 'S_HELLO', master: 'bench', round: r + 1, ts: Date.now() };
-    client.publish(`${TOPIC_ROOT}master/hello`, JSON.stringify(hello), { qos: 0 });
+    client.publish(`${TOPIC_ROOT}master/hello`, Buffer.from(JSON.stringify(hello)), 0);
     await waitUntil(() => answers >= n, `${n} answers to a raw hello`, 120_000, 1);
     wallMs.push(nowMs() - started);
     await sleep(Math.max(0, intervalMs - (nowMs() - started)));
   }
   const used = load.stop();
-  await endClient(client);
+  await client.close();
   return { cpuPerRoundMs: used.cpuMs / rounds, wallMs };
 }
 
@@ -227,18 +223,14 @@ async function vanish(
   count: number,
 ): Promise<{ count: number; masterMs: number; observerMs: number }> {
   const ids = Array.from({ length: count }, (_, i) => `s${i + 1}`);
-  const observer = await connectClient(
-    { inProcess: (s) => mesh.broker.attach(s) },
-    'scanmesh-master-bench-observer',
-  );
-  await observer.subscribeAsync(`${TOPIC_ROOT}workers/+/bye`, { qos: 1 });
   let wills = 0;
   let observerMs = NaN;
-  const killedAt = nowMs();
-  observer.on('message', () => {
+  let killedAt = NaN;
+  const observer = await openLocalLink(mesh.broker, `${TOPIC_ROOT}workers/+/bye`, () => {
     wills += 1;
     if (wills === count) observerMs = nowMs() - killedAt;
   });
+  killedAt = nowMs();
   fleet.children[0]?.kill('SIGKILL');
   const workers = mesh.master.core.state.workers;
   await waitUntil(
@@ -248,6 +240,6 @@ async function vanish(
   );
   const masterMs = nowMs() - killedAt;
   await waitUntil(() => wills >= count, `${count} wills`, 30_000, 1);
-  await endClient(observer);
+  await observer.close();
   return { count, masterMs, observerMs };
 }

@@ -96,7 +96,7 @@ export async function startMesh(o: MeshOptions): Promise<BenchMesh> {
   const master = await startMaster({
     masterId: 'master',
     topicRoot: TOPIC_ROOT,
-    broker: { inProcess: (s) => broker.attach(s) },
+    broker: { local: broker },
     commandsPath,
     commandsPollMs: o.commandsPollMs ?? 10,
     stateDir,

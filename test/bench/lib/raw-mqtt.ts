@@ -1,5 +1,6 @@
 import type { MqttClient } from 'mqtt';
 import type { EmbeddedBroker } from '../../../src/broker/embedded.ts';
+import type { Link } from '../../../src/mqtt/link.ts';
 import { createMqttClient, type BrokerTarget } from '../../../src/mqtt/client.ts';
 import { TOPIC_ROOT } from './mesh.ts';
 import { nowMs } from './stats.ts';
@@ -61,6 +62,25 @@ export async function startPinger(port: number): Promise<Pinger> {
   };
 }
 
+/**
+ * A link on the broker's own API, as the master has (local-link.ts), held to the master's ACL:
+ * resolves once it hears `filter`.
+ */
+export async function openLocalLink(
+  broker: EmbeddedBroker,
+  filter: string,
+  onMessage: (topic: string) => void,
+): Promise<Link> {
+  let ready!: () => void;
+  const subscribed = new Promise<void>((resolve) => (ready = resolve));
+  const link = broker.link(
+    { filters: [filter], onReady: () => ready(), onMessage: (topic) => onMessage(topic) },
+    'scanmesh-master-bench-raw',
+  );
+  await subscribed;
+  return link;
+}
+
 export interface ExchangeRate {
   /** Request/reply exchanges per second, each 5 QoS 1 messages like one job. */
   exchangesPerS: number;
@@ -68,7 +88,7 @@ export interface ExchangeRate {
 }
 
 /**
- * A job's traffic without the master: an in-process client (where the master sits) sends each
+ * A job's traffic without the master: a link on the broker's own API (as the master has) sends each
  * echo worker a JOB-sized message, the worker answers with two DATA-sized messages, and the client
  * sends two ACK-sized messages and the next request. One exchange is the 5 QoS 1 messages of one
  * zero-work job with one host; each worker has one in flight, as a one-slot worker has.
@@ -79,12 +99,6 @@ export async function rawExchangeRate(
   durationMs: number,
 ): Promise<ExchangeRate> {
   const root = TOPIC_ROOT;
-  // Attached in-process like the master, and so held to the master's ACL like the master.
-  const client = await connectClient(
-    { inProcess: (s) => broker.attach(s) },
-    'scanmesh-master-bench-raw',
-  );
-  await client.subscribeAsync(`${root}workers/+/data`, { qos: 1 });
   const job = Buffer.alloc(330, 'j');
   const ack = Buffer.alloc(80, 'a');
   const replies = new Map<string, number>();
@@ -92,16 +106,16 @@ export async function rawExchangeRate(
   let counting = false;
   let running = true;
   const send = (id: string) => {
-    if (running) client.publish(`${root}workers/${id}/jobs`, job, { qos: 1 });
+    if (running) link.publish(`${root}workers/${id}/jobs`, job, 1);
   };
-  client.on('message', (topic) => {
+  const link = await openLocalLink(broker, `${root}workers/+/data`, (topic) => {
     const id = topic.slice(`${root}workers/`.length, -'/data'.length);
     const n = (replies.get(id) ?? 0) + 1;
     if (n < 2) return void replies.set(id, n);
     replies.set(id, 0);
     if (counting) exchanges += 1;
-    client.publish(`${root}workers/${id}/ack`, ack, { qos: 1 });
-    client.publish(`${root}workers/${id}/ack`, ack, { qos: 1 });
+    link.publish(`${root}workers/${id}/ack`, ack, 1);
+    link.publish(`${root}workers/${id}/ack`, ack, 1);
     send(id);
   });
   for (const id of ids) send(id);
@@ -113,7 +127,7 @@ export async function rawExchangeRate(
   counting = false;
   running = false;
   await new Promise((r) => setTimeout(r, 200)); // let the last exchanges drain
-  await endClient(client);
+  await link.close();
   const exchangesPerS = exchanges / elapsedS;
   return { exchangesPerS, messagesPerS: exchangesPerS * 5 };
 }

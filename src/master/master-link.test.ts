@@ -1,0 +1,127 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { appendFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  fakeNmap,
+  loopbackBroker,
+  memoryLog,
+  tempDir,
+  testWorker,
+  until,
+  type MemoryLog,
+} from '../../test/harness/in-process.ts';
+import type { EmbeddedBroker } from '../broker/embedded.ts';
+import { connect, type TestClient } from '../broker/testkit.ts';
+import { systemClock } from '../clock.ts';
+import { DEFAULT_POLICY } from '../nmap/policy.ts';
+import { decode, encode } from '../protocol/codec.ts';
+import type { AttemptRecord } from '../storage/attempt.ts';
+import type { RunningWorker } from '../worker/worker.ts';
+import { readStoredResult } from './result-files.ts';
+import { startMaster, type RunningMaster } from './master.ts';
+
+/**
+ * A master on the embedded broker's local link (`{ local: broker }`), with a real worker shell and
+ * plain mqtt.js clients on TCP: jobs go out signed at QoS 1, results come back and are filed, a
+ * message that names another worker than its topic is dropped, and the status is retained.
+ */
+describe('master on the local link', () => {
+  const root = 'scanmesh/v1/';
+  const keys = generateKeyPairSync('ed25519');
+  let dir: Awaited<ReturnType<typeof tempDir>>;
+  let broker: EmbeddedBroker;
+  let master: RunningMaster;
+  let masterLog: MemoryLog;
+  let worker: RunningWorker;
+  let commandsPath: string;
+  const finished: AttemptRecord[] = [];
+  const clients: TestClient[] = [];
+
+  const client = async (clientId: string) => {
+    const c = await connect({ url: `mqtt://127.0.0.1:${broker.port}` }, { clientId });
+    clients.push(c);
+    return c;
+  };
+
+  beforeAll(async () => {
+    dir = await tempDir('master-link');
+    broker = await loopbackBroker();
+    commandsPath = join(dir.path, 'commands.txt');
+    await writeFile(commandsPath, '');
+    masterLog = memoryLog('info');
+    master = await startMaster({
+      masterId: 'master',
+      topicRoot: root,
+      broker: { local: broker },
+      commandsPath,
+      commandsPollMs: 50,
+      stateDir: join(dir.path, 'master'),
+      helloIntervalMs: 200,
+      jobTimeoutS: 60,
+      maxAttempts: 3,
+      policy: DEFAULT_POLICY,
+      influx: null,
+      clock: systemClock,
+      logger: masterLog.logger,
+      onFatal: (err) => {
+        throw err;
+      },
+      onFinish: (record) => void finished.push(record),
+      signingKey: keys.privateKey,
+    });
+    await master.ready;
+    worker = await testWorker({
+      id: 'w1',
+      brokerPort: broker.port,
+      stateDir: join(dir.path, 'w1'),
+      masterKey: keys.publicKey,
+      nmapPath: await fakeNmap(dir.path),
+      logger: memoryLog().logger,
+    });
+  });
+
+  afterAll(async () => {
+    await Promise.all(clients.map((c) => c.client.endAsync(true)));
+    await worker?.stop();
+    await master?.stop();
+    await broker?.close();
+    await dir?.remove();
+  });
+
+  it('sends a signed job to a real worker and files what comes back', async () => {
+    await until(() => master.core.state.workers.has('w1'), 'w1 to say hello');
+    await appendFile(commandsPath, '-sT -Pn -p 1 127.0.0.1\n');
+    await until(() => finished.length === 1, 'the job to be filed');
+    const record = finished[0]!;
+    expect(record).toMatchObject({ worker: 'w1', status: 'completed' });
+    const stored = await readStoredResult(join(dir.path, 'master'), record.job, record.attempt);
+    expect(stored?.hosts.map((h) => h.address)).toEqual(['127.0.0.1']);
+  });
+
+  it('drops a message that names another worker than its topic, and a malformed one', async () => {
+    const w2 = await client('scanmesh-worker-w2');
+    const forged = encode<'CL_HELLO'>({
+      kind: 'CL_HELLO',
+      worker: 'w1',
+      nmap: '7.93',
+      slots: 1,
+      running: [],
+      held: [],
+    });
+    await w2.client.publishAsync(`${root}workers/w2/hello`, forged, { qos: 1 });
+    await w2.client.publishAsync(`${root}workers/w2/data`, '{"kind":"DATA"}', { qos: 1 });
+    await until(() => masterLog.withCode('SCANMESH_BAD_MESSAGE').length === 1, 'the refusal');
+    expect(masterLog.withCode('SCANMESH_IDENTITY_MISMATCH')).toHaveLength(1);
+    expect(master.core.state.workers.has('w2')).toBe(false);
+  });
+
+  it('retains its status for a newcomer', async () => {
+    const reader = await client('reader');
+    await reader.client.subscribeAsync(`${root}master/status`, { qos: 1 });
+    await until(() => reader.received.length > 0, 'the retained status');
+    const status = decode(reader.received[0]!.payload, ['S_STATUS']);
+    expect(status.master).toBe('master');
+    expect(status.workers.map((w) => w.id)).toEqual(['w1']);
+  });
+});
