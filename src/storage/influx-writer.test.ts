@@ -598,6 +598,31 @@ describe('InfluxDB writer HTTP behaviour (fake server)', () => {
     expect(fake.requests).toHaveLength(0);
   });
 
+  it('sends the batches before a point that does not fit, and none from that one on', async () => {
+    const { writer: w, records } = writer(`http://127.0.0.1:${fake.port}`, 'db', { batchSize: 2 });
+    const bad: IPoint = { measurement: 'port', fields: { open: 'yes' }, timestamp: '1' };
+    const plainHost = host('10.0.0.5', {
+      ports: [port(1, 'open'), port(2, 'open'), port(3, 'closed')],
+    });
+    const good = hostPoints(record(1), plainHost); // 4 points, one line each: two full batches
+    const err = await caught(w.write([...good, bad, ...good]));
+    expect([err.code, err.retryable]).toEqual(['SCANMESH_INFLUX_FAILED', false]);
+    expect(err.message).toMatch(/^writing points 4-5 of 9 failed before sending: /);
+    expect(fake.requests.map((r) => r.body.split('\n').length)).toEqual([2, 2]);
+    expect(records.filter((r) => (r.level as number) >= 40)).toHaveLength(1);
+  });
+
+  it('reports a failed batch, not the next one built meanwhile, and sends nothing after it', async () => {
+    const { writer: w, records } = writer(`http://127.0.0.1:${fake.port}`, 'db', { batchSize: 2 });
+    const bad: IPoint = { measurement: 'port', fields: { open: 'yes' }, timestamp: '1' };
+    fake.statuses.push(503);
+    const err = await caught(w.write([...hostPoints(record(1), alpha).slice(0, 2), bad]));
+    expect([err.status, err.retryable]).toEqual([null, true]);
+    expect(err.message).toMatch(/^writing points 0-1 of 3 failed: /);
+    expect(fake.requests).toHaveLength(1);
+    expect(records.filter((r) => (r.level as number) >= 40)).toHaveLength(1);
+  });
+
   it('refuses bad options at construction, naming the option', () => {
     const logger = logSink().logger;
     const bad = (o: Partial<InfluxWriterOptions>) => () =>

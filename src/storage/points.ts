@@ -84,24 +84,35 @@ export function hostPoints(rec: AttemptRecord, host: HostResult): IPoint[] {
   };
   // No latency is no field: a made-up 0 or -1 would skew every mean and percentile.
   if (host.latencyMs !== null) fields.latency_ms = host.latencyMs;
-  const hostPoint: IPoint = {
-    measurement: MEASUREMENT.host,
-    tags: { host: tagValue(host.address), worker: tagValue(rec.worker), status: host.state },
-    fields,
-    timestamp: rec.timestampNs,
-  };
-  return [hostPoint, ...host.ports.map((port) => portPoint(rec, host, port))];
+  // Once per host, not once per port: a sweep writes hundreds of thousands of port points.
+  const hostTag = tagValue(host.address);
+  const workerTag = tagValue(rec.worker);
+  const points: IPoint[] = [
+    {
+      measurement: MEASUREMENT.host,
+      tags: { host: hostTag, worker: workerTag, status: host.state },
+      fields,
+      timestamp: rec.timestampNs,
+    },
+  ];
+  for (const port of host.ports) points.push(portPoint(rec, hostTag, workerTag, port));
+  return points;
 }
 
-function portPoint(rec: AttemptRecord, host: HostResult, port: PortResult): IPoint {
+function portPoint(
+  rec: AttemptRecord,
+  hostTag: string,
+  workerTag: string,
+  port: PortResult,
+): IPoint {
   return {
     measurement: MEASUREMENT.port,
     tags: {
-      host: tagValue(host.address),
+      host: hostTag,
       port: String(port.port),
       protocol: tagValue(port.protocol),
       state: tagValue(port.state),
-      worker: tagValue(rec.worker),
+      worker: workerTag,
     },
     fields: {
       job: rec.job,

@@ -74,7 +74,8 @@ export async function figure4(ctx: BenchContext): Promise<Row[]> {
       `${runs.sax.map((p) => mbps(p).toFixed(1)).join(', ')}; parser peak RSS ` +
       `${(peakKB(runs.ours) / 1024).toFixed(0)} MB (sax ${(peakKB(runs.sax) / 1024).toFixed(0)} MB); whole worker: ${workerS.toFixed(1)} s ` +
       `(${(fileMB / workerS).toFixed(1)} MB/s end to end, acked by the master), at most ` +
-      `${String(report?.maxUnacked)} DATA parts held unacknowledged at once`,
+      `${String(report?.maxUnacked)} DATA parts unacknowledged at once (spooled), at most ` +
+      `${String(report?.maxOnWire)} of them published`,
   );
   return [
     {
