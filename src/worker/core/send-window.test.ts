@@ -1,14 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { HostResult } from '../../nmap/result.ts';
-import type { NmapOutcome } from '../../nmap/runner.ts';
 import type { DataAck } from '../../protocol/messages/data-ack.ts';
-import type { Job } from '../../protocol/messages/job.ts';
 import type { WorkerEffect } from './types.ts';
+import { completed, T0, testJob as job } from './testkit.ts';
 import { WorkerCore, type WorkerCoreOptions } from './worker-core.ts';
 
 // Flow control: time is passed in explicitly, so these run on made-up clocks, not real timers.
 
-const T0 = 1_700_000_000_000;
 const W = 4;
 const opts: WorkerCoreOptions = {
   id: 'w1',
@@ -17,25 +15,8 @@ const opts: WorkerCoreOptions = {
   resendAfterMs: 10_000,
   window: { parts: W, bytes: 1024 * 1024 },
 };
-const job = (id = 'j1', attempt = 1): Job => ({
-  kind: 'JOB',
-  job: id,
-  attempt,
-  args: ['-sT', '127.0.0.1'],
-  timeoutS: 60,
-});
 const host = (i: number) => ({ address: `127.0.${i >> 8}.${i & 255}` }) as HostResult;
-const outcome: NmapOutcome = {
-  status: 'completed',
-  exitCode: 0,
-  error: '',
-  code: '',
-  meta: null,
-  stats: null,
-  startedAt: T0,
-  finishedAt: T0 + 1000,
-  hostCount: 0,
-};
+const outcome = completed(0);
 const ack = (seq: number, id = 'j1', attempt = 1): DataAck => ({
   kind: 'DATA_ACK',
   job: id,

@@ -1,32 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { HostResult } from '../../nmap/result.ts';
 import type { Data } from '../../protocol/messages/data.ts';
-import type { Job } from '../../protocol/messages/job.ts';
-import type { NmapOutcome } from '../../nmap/runner.ts';
+import { completed, T0, testJob as job } from './testkit.ts';
 import { WorkerCore } from './worker-core.ts';
 import type { WorkerEffect } from './types.ts';
 
-const T0 = 1_700_000_000_000;
 const opts = { id: 'w1', nmapVersion: '7.93', slots: 1, resendAfterMs: 10_000 };
-const job = (id = 'j1', attempt = 1): Job => ({
-  kind: 'JOB',
-  job: id,
-  attempt,
-  args: ['-sT', '127.0.0.1'],
-  timeoutS: 60,
-});
 const host = { address: '127.0.0.1' } as HostResult;
-const outcome: NmapOutcome = {
-  status: 'completed',
-  exitCode: 0,
-  error: '',
-  code: '',
-  meta: null,
-  stats: null,
-  startedAt: T0,
-  finishedAt: T0 + 1000,
-  hostCount: 1,
-};
+const outcome = completed(1);
 const of = <T extends WorkerEffect['type']>(fx: WorkerEffect[], type: T) =>
   fx.filter((e): e is Extract<WorkerEffect, { type: T }> => e.type === type);
 
