@@ -203,6 +203,22 @@ describe('requeue with attempts', () => {
     ]);
   });
 
+  it('parts still arriving past the deadline keep the attempt; once they stop it is cut off', () => {
+    const core = new MasterCore({ deadlineGraceMs: 1000 });
+    core.commands([cmd('j1', 10)], T0);
+    core.clHello(hello('w1'), T0);
+    const busy = hello('w1', { running: [{ job: 'j1', attempt: 1 }] });
+    core.data(hostPart('w1', 'j1', 1, 0), T0 + 10_500);
+    core.data(hostPart('w1', 'j1', 1, 1), T0 + 11_200);
+    core.clHello(busy, T0 + 11_400);
+    expect(jobsSent(core.helloRound(T0 + 12_000))).toEqual([]);
+    core.clHello(busy, T0 + 12_100);
+    expect(jobsSent(core.helloRound(T0 + 12_300))).toEqual([
+      expect.objectContaining({ to: 'w1', kind: 'CANCEL', job: 'j1', attempt: 1 }),
+      expect.objectContaining({ to: 'w1', kind: 'JOB', job: 'j1', attempt: 2 }),
+    ]);
+  });
+
   it('a worker that restarted and lost its job gets it requeued, not after a fresh assignment', () => {
     const core = new MasterCore({ lostAfterMs: 5000 });
     core.commands([cmd('j1')], T0);

@@ -45,6 +45,10 @@ export function onData(ctx: Ctx, msg: Data): void {
     return;
   }
   if (receipt.ended || !isNew(receipt, msg)) return ack('duplicate');
+  // A worker sends a window of parts at a time and the rest wait in its spool, so a big result
+  // can still be arriving after timeout + grace: parts still coming keep the attempt alive.
+  const live = job.live.get(msg.attempt);
+  if (live) live.deadline = Math.max(live.deadline, ctx.now + ctx.options.deadlineGraceMs);
 
   let record: MasterRecord;
   if (msg.part === 'host') {
