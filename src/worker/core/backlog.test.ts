@@ -9,12 +9,12 @@ const drain = (b: Backlog) => {
 };
 
 describe('send backlog', () => {
-  it('gives parts back oldest first with their sizes, across attempts', () => {
+  it('gives parts back with their sizes, each attempt in seq order, oldest attempt first', () => {
     const b = new Backlog();
     [part(0), part(1), part(0, 'j2'), part(2)].forEach((p) => b.push(p));
     expect(b.size).toBe(4);
     expect(b.peek()).toEqual(part(0));
-    expect(drain(b)).toEqual(['j1#0:100', 'j1#1:101', 'j2#0:100', 'j1#2:102']);
+    expect(drain(b)).toEqual(['j1#0:100', 'j1#1:101', 'j1#2:102', 'j2#0:100']);
     expect(b.size).toBe(0);
     expect(b.peek()).toBeUndefined();
   });
@@ -37,10 +37,23 @@ describe('send backlog', () => {
     const b = new Backlog();
     [part(0), part(0, 'j2'), part(1), part(2), part(1, 'j2')].forEach((p) => b.push(p));
     expect(b.holds('j2', 1)).toBe(true);
-    expect([...b.attempts()].map((a) => a.job)).toEqual(['j1', 'j2', 'j1', 'j2']);
+    expect([...b.attempts()].map((a) => a.job)).toEqual(['j1', 'j2']);
     expect(b.removeAttempt('j1', 1)).toEqual([0, 1, 2]);
     expect(b.holds('j1', 1)).toBe(false);
     expect(b.size).toBe(2);
     expect(drain(b)).toEqual(['j2#0:100', 'j2#1:101']);
+  });
+
+  it('attempts spooling side by side cost a run each, not one per part', () => {
+    const b = new Backlog();
+    for (let seq = 0; seq < 10_000; seq++) {
+      b.push(part(seq, 'j1'));
+      b.push(part(seq, 'j2'));
+    }
+    expect([...b.attempts()].map((a) => a.job)).toEqual(['j1', 'j2']);
+    const out = drain(b);
+    expect(out).toHaveLength(20_000);
+    expect(out[9_999]).toBe('j1#9999:10099');
+    expect(out[10_000]).toBe('j2#0:100');
   });
 });

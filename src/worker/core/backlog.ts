@@ -23,11 +23,18 @@ interface Run {
 }
 
 /**
- * The parts that are durably spooled but not published yet, oldest first: what waits for room in
- * the send window. Bodies stay on disk; the shell reads each back from the spool when it is sent.
+ * The parts that are durably spooled but not published yet, oldest run first: what waits for room
+ * in the send window. Bodies stay on disk; the shell reads each back from the spool when it is
+ * sent. A part joins its attempt's latest run when it follows it, so attempts spooling side by
+ * side (several slots) still cost a run each, not one per part; across attempts the order does not
+ * matter, within one it is seq order, so its end part still goes last.
  */
 export class Backlog {
+  /** Runs from `head` on are waiting; the ones before left (dropped in batches, not by shift). */
   private runs: Run[] = [];
+  private head = 0;
+  /** Each attempt's latest run, the one its next part may join. */
+  private readonly latest = new Map<string, Run>();
   private count = 0;
 
   get size(): number {
@@ -35,28 +42,26 @@ export class Backlog {
   }
 
   push(part: PartRef): void {
-    const last = this.runs.at(-1);
-    if (
-      last &&
-      last.job === part.job &&
-      last.attempt === part.attempt &&
-      last.first + last.sizes.length - last.head === part.seq
-    ) {
+    const key = attemptKey(part.job, part.attempt);
+    const last = this.latest.get(key);
+    if (last && end(last) === part.seq) {
       last.sizes.push(part.bytes);
     } else {
-      this.runs.push({
+      const run: Run = {
         job: part.job,
         attempt: part.attempt,
         first: part.seq,
         sizes: [part.bytes],
         head: 0,
-      });
+      };
+      this.runs.push(run);
+      this.latest.set(key, run);
     }
     this.count += 1;
   }
 
   peek(): PartRef | undefined {
-    const run = this.runs[0];
+    const run = this.runs[this.head];
     if (!run) return undefined;
     return { job: run.job, attempt: run.attempt, seq: run.first, bytes: run.sizes[run.head]! };
   }
@@ -64,21 +69,21 @@ export class Backlog {
   shift(): PartRef | undefined {
     const part = this.peek();
     if (!part) return undefined;
-    const run = this.runs[0]!;
+    const run = this.runs[this.head]!;
     run.head += 1;
     run.first += 1;
     this.count -= 1;
-    if (run.head === run.sizes.length) this.runs.shift();
+    if (run.head === run.sizes.length) this.dropFirst(run);
     return part;
   }
 
   /** Takes one part out wherever it is (an ack for a part that was sent before a restart). */
   remove(job: string, attempt: number, seq: number): boolean {
-    const i = this.runs.findIndex(
+    const i = this.live().findIndex(
       (r) => r.job === job && r.attempt === attempt && seq >= r.first && seq < end(r),
     );
-    const run = this.runs[i];
-    if (!run) return false;
+    const run = this.runs[this.head + i];
+    if (i < 0 || !run) return false;
     const at = run.head + (seq - run.first);
     const after: Run = {
       job,
@@ -89,7 +94,13 @@ export class Backlog {
     };
     run.sizes.length = at;
     const keep = [run, after].filter((r) => r.head < r.sizes.length);
-    this.runs.splice(i, 1, ...keep);
+    this.runs.splice(this.head + i, 1, ...keep);
+    const key = attemptKey(job, attempt);
+    if (this.latest.get(key) === run) {
+      const last = keep.at(-1);
+      if (last) this.latest.set(key, last);
+      else this.latest.delete(key);
+    }
     this.count -= 1;
     return true;
   }
@@ -97,23 +108,44 @@ export class Backlog {
   /** Takes out every part of one attempt; returns their seqs. */
   removeAttempt(job: string, attempt: number): number[] {
     const seqs: number[] = [];
-    this.runs = this.runs.filter((r) => {
+    this.runs = this.live().filter((r) => {
       if (r.job !== job || r.attempt !== attempt) return true;
       for (let seq = r.first; seq < end(r); seq++) seqs.push(seq);
       return false;
     });
+    this.head = 0;
+    this.latest.delete(attemptKey(job, attempt));
     this.count -= seqs.length;
     return seqs;
   }
 
   holds(job: string, attempt: number): boolean {
-    return this.runs.some((r) => r.job === job && r.attempt === attempt);
+    return this.latest.has(attemptKey(job, attempt));
   }
 
   /** The attempts with parts waiting, in order of their oldest part (with repeats). */
   *attempts(): Iterable<{ job: string; attempt: number }> {
-    for (const r of this.runs) yield { job: r.job, attempt: r.attempt };
+    for (const r of this.live()) yield { job: r.job, attempt: r.attempt };
   }
+
+  private live(): Run[] {
+    return this.head === 0 ? this.runs : this.runs.slice(this.head);
+  }
+
+  private dropFirst(run: Run): void {
+    const key = attemptKey(run.job, run.attempt);
+    if (this.latest.get(key) === run) this.latest.delete(key);
+    this.head += 1;
+    // Compacted once the dead prefix is as long as what is left: amortised O(1) per run.
+    if (this.head * 2 >= this.runs.length) {
+      this.runs = this.runs.slice(this.head);
+      this.head = 0;
+    }
+  }
+}
+
+function attemptKey(job: string, attempt: number): string {
+  return `${job}#${attempt}`;
 }
 
 /** One past the last seq of a run. */
