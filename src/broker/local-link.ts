@@ -12,8 +12,8 @@ import { canPublish, canSubscribe, type Principal } from './acl.ts';
  * before, the master's publishes reach them at QoS 1 through their sessions (queued while they
  * are offline), and the master's status is retained.
  *
- * The master is still held to the master ACL (acl.ts), as over `attach`: a refused publish or
- * filter is logged and dropped. Worker identity stays the master's check: the topic a message
+ * The master is still held to the master ACL (acl.ts), as a master client would be: a refused
+ * publish or filter is logged and dropped. Worker identity stays the master's check: the topic a message
  * arrives on names its sender, which the broker's ACL guarantees.
  */
 export function localLink(

@@ -5,8 +5,6 @@ import type { AttemptRecord } from '../storage/attempt.ts';
 import type { WorkerEntry } from './core/types.ts';
 import { endedKeys, JournalOrder, keysOf } from './journal-order.ts';
 
-export { JournalOrder } from './journal-order.ts';
-
 export interface EffectPorts {
   /** Issues the write at the call; resolves once durable. */
   append(records: readonly MasterRecord[]): Promise<void>;

@@ -143,7 +143,7 @@ export async function startMaster(o: MasterOptions): Promise<RunningMaster> {
     link?.publish(topic, encode(message as never), out.channel === 'hello' ? 0 : 1);
     o.onPublish?.(out);
   };
-  // Keeps the journal in the order of the core's steps (effects-runner.ts).
+  // Keeps the journal in the order replay depends on (journal-order.ts).
   const order = journalOrder();
   const resultFiles = new TaskSlots(RESULT_FILES_AT_ONCE);
   const apply = (effects: Effect[]) => {
@@ -301,6 +301,9 @@ export async function startMaster(o: MasterOptions): Promise<RunningMaster> {
       await outbox?.stop();
       await webhooks.stop();
       await link?.close();
+      // Steps still writing (a results file waiting for a slot) finish before the store closes;
+      // a failure among them has already been reported through `fatal`.
+      await order.durable().catch(() => undefined);
       await telemetry?.flush();
       await store.close();
     },
