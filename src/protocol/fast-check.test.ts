@@ -178,6 +178,22 @@ describe('compileCheck', () => {
     expect(() => compileCheck(z.string().email())).toThrow(/string_format \(email\)/);
     expect(() => compileCheck(z.number().multipleOf(2))).toThrow(/multiple_of/);
     expect(() => compileCheck(z.string().refine((s) => s !== 'x'))).toThrow(/custom/);
+    expect(() =>
+      compileCheck(
+        z
+          .string()
+          .optional()
+          .refine((s) => s !== 'x'),
+      ),
+    ).toThrow(/checks/);
+    expect(() =>
+      compileCheck(
+        z
+          .string()
+          .nullable()
+          .refine((s) => s !== 'x'),
+      ),
+    ).toThrow(/checks/);
     expect(() => compileCheck(z.coerce.number())).toThrow(/coercion/);
   });
 });

@@ -82,10 +82,12 @@ function compile(schema: Schema, at: string): Check {
       return (v) => values.has(v);
     }
     case 'nullable': {
+      noChecks(checks, at);
       const inner = compile(def.innerType!, at);
       return (v) => v === null || inner(v);
     }
     case 'optional': {
+      noChecks(checks, at);
       const inner = compile(def.innerType!, at);
       return (v) => v === undefined || inner(v);
     }
