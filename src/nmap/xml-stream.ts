@@ -38,6 +38,34 @@ const DEFAULT_MAX_HOST_BYTES = 8 * 1024 * 1024;
 type Phase = 'prolog' | 'body' | 'done';
 
 /**
+ * How the stream reads each complete element it cut out. The driver below (splitting, guards,
+ * phases, when meta is sent) is the same whatever reads the elements: here the sax readers, in the
+ * differential test the retired xml2js mapping it holds them to.
+ */
+export interface NmapElementReaders<Root, Info> {
+  /** The `<nmaprun .../>` start tag's attributes; null for the bare tag of a refused run. */
+  root(xml: string): Root | null;
+  scanInfo(xml: string): Info;
+  meta(root: Root, scanInfo: Info[]): ScanMeta;
+  host(xml: string): HostResult;
+  runStats(xml: string): RunStats;
+}
+
+function saxReaders(): NmapElementReaders<Attributes, Attributes> {
+  const read = createElementReader();
+  return {
+    root(xml) {
+      const tag = readRootAttributes(read, xml);
+      return Object.keys(tag).length === 0 ? null : tag;
+    },
+    scanInfo: (xml) => readRootAttributes(read, xml),
+    meta: mapMeta,
+    host: (xml) => readHost(read, xml),
+    runStats: (xml) => readRunStats(read, xml),
+  };
+}
+
+/**
  * Streams nmap's `-oX` output: each host is parsed and reported on its own, and only the element
  * being received is buffered. Every failure is a ScanmeshError SCANMESH_BAD_XML; after one, the
  * parser stays failed and rethrows it.
@@ -46,21 +74,29 @@ export function createNmapXmlParser(
   handlers: NmapXmlHandlers,
   limits: NmapXmlLimits = {},
 ): NmapXmlParser {
+  return createNmapXmlStream(saxReaders(), handlers, limits);
+}
+
+/** The stream with the given element readers (see NmapElementReaders). */
+export function createNmapXmlStream<Root, Info>(
+  read: NmapElementReaders<Root, Info>,
+  handlers: NmapXmlHandlers,
+  limits: NmapXmlLimits = {},
+): NmapXmlParser {
   const maxBytes = limits.maxHostBytes ?? DEFAULT_MAX_HOST_BYTES;
   const decoder = new StringDecoder('utf8');
-  const read = createElementReader();
   let buf = '';
   let resume = 0;
   let phase: Phase = 'prolog';
-  let nmaprun: Attributes | null = null;
-  const scanInfo: Attributes[] = [];
+  let nmaprun: Root | null = null;
+  const scanInfo: Info[] = [];
   let metaSent = false;
   let failure: unknown = null;
 
   function sendMeta(): void {
     if (metaSent || nmaprun === null) return;
     metaSent = true;
-    handlers.onMeta(mapMeta(nmaprun, scanInfo));
+    handlers.onMeta(read.meta(nmaprun, scanInfo));
   }
 
   function handle(piece: Exclude<Piece, { kind: 'more' }>, xml: string): void {
@@ -68,10 +104,9 @@ export function createNmapXmlParser(
     if (phase === 'done') throw badStream('content after </nmaprun>');
     if (piece.kind === 'open') {
       if (phase !== 'prolog') throw badStream('a nested <nmaprun>');
-      // The start tag alone is not a document; closing it lets sax read its attributes.
-      const tag = readRootAttributes(read, `${xml.slice(0, -1)}/>`);
+      // The start tag alone is not a document; closing it lets a reader read its attributes.
       // nmap writes a bare <nmaprun> when it quits before scanning (bad arguments): no meta then.
-      nmaprun = Object.keys(tag).length === 0 ? null : tag;
+      nmaprun = read.root(`${xml.slice(0, -1)}/>`);
       phase = 'body';
       return;
     }
@@ -84,12 +119,12 @@ export function createNmapXmlParser(
     }
     if (xml.includes('<!')) throw badStream(`a markup declaration inside <${piece.name}>`);
     if (piece.name === 'scaninfo' && !metaSent) {
-      scanInfo.push(readRootAttributes(read, xml));
+      scanInfo.push(read.scanInfo(xml));
       return;
     }
     sendMeta();
-    if (piece.name === 'host') handlers.onHost(readHost(read, xml));
-    else if (piece.name === 'runstats') handlers.onStats(readRunStats(read, xml));
+    if (piece.name === 'host') handlers.onHost(read.host(xml));
+    else if (piece.name === 'runstats') handlers.onStats(read.runStats(xml));
   }
 
   function drain(): void {
