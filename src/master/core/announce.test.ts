@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { ClHello } from '../../protocol/messages/cl-hello.ts';
-import type { DataEnd, DataHost } from '../../protocol/messages/data.ts';
+import type { DataHost } from '../../protocol/messages/data.ts';
 import { MasterCore } from './master-core.ts';
+import { endPart, hello, T0 } from './testkit.ts';
 import type { CommandEntry, Effect, MasterRecord } from './types.ts';
 
 /**
@@ -9,21 +9,11 @@ import type { CommandEntry, Effect, MasterRecord } from './types.ts';
  * those records are durable, and no longer waits for the rest of the step (effects-runner.ts).
  */
 
-const T0 = 1_700_000_000_000;
 const cmd = (id: string, timeoutS = 300): CommandEntry => ({
   id,
   command: `-sT ${id}`,
   args: ['-sT', '127.0.0.1'],
   timeoutS,
-});
-const hello = (worker: string, extra: Partial<ClHello> = {}): ClHello => ({
-  kind: 'CL_HELLO',
-  worker,
-  nmap: '7.93',
-  slots: 1,
-  running: [],
-  held: [],
-  ...extra,
 });
 const hostPart = (job: string, seq: number): DataHost => ({
   kind: 'DATA',
@@ -33,22 +23,6 @@ const hostPart = (job: string, seq: number): DataHost => ({
   seq,
   part: 'host',
   host: { ports: [] } as unknown as DataHost['host'],
-});
-const endPart = (worker: string, job: string, attempt: number, seq: number): DataEnd => ({
-  kind: 'DATA',
-  worker,
-  job,
-  attempt,
-  seq,
-  part: 'end',
-  status: 'completed',
-  exitCode: 0,
-  error: '',
-  code: '',
-  meta: null,
-  stats: null,
-  startedAt: T0,
-  finishedAt: T0 + 1,
 });
 
 /** Each message of a step with what it waits for, records shown by their place in the step. */

@@ -1,36 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { ClHello } from '../../protocol/messages/cl-hello.ts';
-import type { DataEnd } from '../../protocol/messages/data.ts';
 import { MasterCore } from './master-core.ts';
+import { endPart, hello, T0 } from './testkit.ts';
 import type { CommandEntry, MasterRecord } from './types.ts';
 
-const T0 = 1_700_000_000_000;
 const cmd = (id: string): CommandEntry => ({ id, command: id, args: ['127.0.0.1'], timeoutS: 10 });
-const hello = (worker: string, extra: Partial<ClHello> = {}): ClHello => ({
-  kind: 'CL_HELLO',
-  worker,
-  nmap: '7.93',
-  slots: 1,
-  running: [],
-  held: [],
-  ...extra,
-});
-const end = (worker: string, job: string, attempt: number, status: DataEnd['status']): DataEnd => ({
-  kind: 'DATA',
-  worker,
-  job,
-  attempt,
-  seq: 0,
-  part: 'end',
-  status,
-  exitCode: 0,
-  error: '',
-  code: '',
-  meta: null,
-  stats: null,
-  startedAt: T0,
-  finishedAt: T0,
-});
 
 /** The counts the hard way. */
 function scanned(core: MasterCore) {
@@ -52,8 +25,8 @@ describe('job counts by status', () => {
     step(core.commands(['a', 'b', 'c', 'd', 'e'].map(cmd), T0));
     step(core.clHello(hello('w1'), T0));
     step(core.clHello(hello('w2'), T0));
-    step(core.data(end('w1', 'a', 1, 'completed'), T0 + 1));
-    step(core.data(end('w2', 'b', 1, 'failed'), T0 + 2));
+    step(core.data(endPart('w1', 'a', 1, 0, 'completed'), T0 + 1));
+    step(core.data(endPart('w2', 'b', 1, 0, 'failed'), T0 + 2));
     step(core.commands(['a', 'b', 'c'].map(cmd), T0 + 4));
     step(core.clBye({ kind: 'CL_BYE', worker: 'w1' }, T0 + 5));
     step(core.clHello(hello('w3', { running: [{ job: 'c', attempt: 1 }] }), T0 + 6));

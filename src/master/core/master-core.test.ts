@@ -1,18 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { HostResult } from '../../nmap/result.ts';
-import type { ClHello } from '../../protocol/messages/cl-hello.ts';
-import type { DataEnd, DataHost } from '../../protocol/messages/data.ts';
+import type { DataHost } from '../../protocol/messages/data.ts';
 import { MasterCore } from './master-core.ts';
+import { endPart, hello, T0 } from './testkit.ts';
 import type { CommandEntry, Effect, MasterRecord } from './types.ts';
-
-const T0 = 1_700_000_000_000;
 
 function cmd(id: string, timeoutS = 300): CommandEntry {
   return { id, command: `-sT -p 80 ${id}`, args: ['-sT', '-p', '80', '127.0.0.1'], timeoutS };
-}
-
-function hello(worker: string, extra: Partial<ClHello> = {}): ClHello {
-  return { kind: 'CL_HELLO', worker, nmap: '7.93', slots: 1, running: [], held: [], ...extra };
 }
 
 function host(address: string): HostResult {
@@ -47,31 +41,6 @@ function host(address: string): HostResult {
 
 function hostPart(worker: string, job: string, attempt: number, seq: number): DataHost {
   return { kind: 'DATA', worker, job, attempt, seq, part: 'host', host: host('127.0.0.1') };
-}
-
-function endPart(
-  worker: string,
-  job: string,
-  attempt: number,
-  seq: number,
-  status: DataEnd['status'] = 'completed',
-): DataEnd {
-  return {
-    kind: 'DATA',
-    worker,
-    job,
-    attempt,
-    seq,
-    part: 'end',
-    status,
-    exitCode: status === 'completed' ? 0 : 1,
-    error: status === 'completed' ? '' : 'nmap exploded',
-    code: status === 'completed' ? '' : 'SCANMESH_NMAP_FAILED',
-    meta: null,
-    stats: null,
-    startedAt: T0,
-    finishedAt: T0 + 1500,
-  };
 }
 
 const jobsSent = (fx: Effect[]) =>
