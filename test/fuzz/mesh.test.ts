@@ -127,7 +127,7 @@ describe('fuzzing the master and a worker through a real broker', () => {
     structuredClone({
       jobs: master.core.state.jobs,
       workers: master.core.state.workers,
-      queue: master.core.state.queue,
+      queue: master.core.state.pending.ids(),
       journalBytes: master.store.journalBytes,
       workerBusy: worker.core.busy,
       workerSpool: worker.core.pending,

@@ -100,7 +100,7 @@ describe('assignment', () => {
       expect.objectContaining({ to: 'w1', kind: 'JOB', job: 'j2', attempt: 1 }),
     ]);
     expect(core.state.workers.get('w1')?.state).toBe('ACTIVE');
-    expect(core.state.queue).toEqual(['j3']);
+    expect(core.state.pending.ids()).toEqual(['j3']);
   });
 
   it('persists the assignment before publishing the job', () => {
@@ -119,7 +119,7 @@ describe('assignment', () => {
     for (let i = 1; i <= 3; i++) core.helloRound(T0 + i * 5000);
     const fx = core.commands([cmd('j1')], T0 + 16_000);
     expect(jobsSent(fx)).toEqual([]);
-    expect(core.state.queue).toEqual(['j1']);
+    expect(core.state.pending.ids()).toEqual(['j1']);
   });
 });
 
@@ -129,7 +129,7 @@ describe('requeue with attempts', () => {
     core.commands([cmd('j1'), cmd('j2')], T0);
     core.clHello(hello('w1'), T0);
     for (let i = 1; i <= 3; i++) core.helloRound(T0 + i * 5000);
-    expect(core.state.queue).toEqual(['j1', 'j2']);
+    expect(core.state.pending.ids()).toEqual(['j1', 'j2']);
     expect(core.state.jobs.get('j1')).toMatchObject({ status: 'pending', attempts: 1 });
     const fx = core.clHello(hello('w2'), T0 + 16_000);
     expect(jobsSent(fx)).toEqual([expect.objectContaining({ to: 'w2', job: 'j1', attempt: 2 })]);
@@ -296,7 +296,7 @@ describe('commands file changes', () => {
     core.commands([cmd('j1'), cmd('j2')], T0);
     core.commands([cmd('j1'), cmd('j3')], T0 + 1000);
     expect(core.state.jobs.get('j2')?.status).toBe('removed');
-    expect(core.state.queue).toEqual(['j1', 'j3']);
+    expect(core.state.pending.ids()).toEqual(['j1', 'j3']);
     expect(core.state.jobs.get('j3')?.seq).toBe(3);
   });
 });

@@ -15,11 +15,6 @@ export class MasterState {
   nextSeq = 1;
   round = 0;
 
-  /** The pending job ids, head first (a copy). */
-  get queue(): string[] {
-    return this.pending.ids();
-  }
-
   addJob(job: JobEntry): void {
     this.jobs.set(job.id, job);
     if (job.parent) {
