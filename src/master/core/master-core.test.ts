@@ -377,6 +377,67 @@ describe('restore', () => {
     expect(jobsSent(b.clHello(hello('w2'), T0 + 61_000))).toEqual([]);
   });
 
+  it('a crash between the last failed attempt and the failed status gives no extra attempt', () => {
+    // The shell makes the attempt's `ended` record and the job's `status` durable in separate
+    // journal writes; SIGKILL in between.
+    const a = new MasterCore({ maxAttempts: 2 });
+    const journal = [
+      ...persisted(a.commands([cmd('j1')], T0)),
+      ...persisted(a.clHello(hello('w1'), T0)),
+    ];
+    const first = a.data(endPart('w1', 'j1', 1, 0, 'failed'), T0 + 10);
+    journal.push(...persisted(first), { t: 'ended', record: finished(first)[0]!.record });
+    const fx = a.data(endPart('w1', 'j1', 2, 0, 'failed'), T0 + 20);
+    journal.push(...persisted(fx).filter((r) => r.t !== 'status'));
+    journal.push({ t: 'ended', record: finished(fx)[0]!.record });
+
+    const b = new MasterCore({ maxAttempts: 2 });
+    const restored = b.restore(journal, T0 + 60_000);
+    const reason = 'gave up after 2 attempts: failed: nmap exploded';
+    expect(b.state.jobs.get('j1')).toMatchObject({ status: 'failed', reason, attempts: 2 });
+    expect(persisted(restored)).toContainEqual({
+      t: 'status',
+      job: 'j1',
+      status: 'failed',
+      reason,
+    });
+    expect(jobsSent(b.clHello(hello('w2'), T0 + 61_000))).toEqual([]);
+  });
+
+  it('a job whose last attempt was cut off gives up after a restart with the cutoff reason', () => {
+    const journal: MasterRecord[] = [
+      { t: 'job', id: 'j1', seq: 1, command: 'x', args: ['127.0.0.1'], timeoutS: 60 },
+      { t: 'assign', job: 'j1', attempt: 1, worker: 'w1', deadline: T0 + 90_000 },
+      { t: 'cutoff', job: 'j1', attempt: 1, reason: 'deadline passed' },
+    ];
+    const spent = new MasterCore({ maxAttempts: 1 });
+    spent.restore(journal, T0);
+    expect(spent.state.jobs.get('j1')).toMatchObject({
+      status: 'failed',
+      reason: 'gave up after 1 attempts: deadline passed',
+    });
+    // With attempts left, the same journal runs it again.
+    const left = new MasterCore({ maxAttempts: 2 });
+    left.restore(journal, T0);
+    expect(jobsSent(left.clHello(hello('w2'), T0 + 1000))).toEqual([
+      expect.objectContaining({ kind: 'JOB', job: 'j1', attempt: 2 }),
+    ]);
+  });
+
+  it('a compacted journal keeps why a requeued job lost its last attempt', () => {
+    const a = new MasterCore({ maxAttempts: 3 });
+    a.commands([cmd('j1')], T0);
+    a.clHello(hello('w1'), T0);
+    a.data(endPart('w1', 'j1', 1, 0, 'failed'), T0 + 10);
+    a.clBye({ kind: 'CL_BYE', worker: 'w1' }, T0 + 20);
+    expect(a.state.jobs.get('j1')).toMatchObject({ status: 'pending', attempts: 2 });
+    // Restarted with fewer attempts allowed, the job gives up with the reason it had.
+    const b = new MasterCore({ maxAttempts: 2 });
+    b.restore(a.snapshot(), T0 + 30);
+    expect(b.state.jobs.get('j1')?.status).toBe('failed');
+    expect(b.state.jobs.get('j1')?.reason).toMatch(/^gave up after 2 attempts: worker w1 inactive/);
+  });
+
   it('after a restart, a worker gets no more work than its slots, even holding two attempts', () => {
     // A 1-slot worker the master believes runs two attempts (one it adopted while another was
     // handed out): the journal says nothing about its slots, so replay must not invent a second.

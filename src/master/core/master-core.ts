@@ -10,7 +10,13 @@ import { endIfComplete, onData } from './on-data.ts';
 import { onHelloRound } from './on-hello-round.ts';
 import { settleSchedules } from './on-schedules.ts';
 import { DEFAULT_CORE_OPTIONS, type MasterCoreOptions } from './options.ts';
-import { applyRecord, finishFiledJobs, settleAfterReplay, snapshotRecords } from './restore.ts';
+import {
+  applyRecord,
+  failSpentJobs,
+  finishFiledJobs,
+  settleAfterReplay,
+  snapshotRecords,
+} from './restore.ts';
 import { MasterState } from './state.ts';
 import type { CommandEntry, Effect, MasterRecord } from './types.ts';
 
@@ -46,6 +52,8 @@ export class MasterCore {
       for (const job of this.state.jobs.values()) {
         for (const attempt of [...job.receipts.keys()]) endIfComplete(ctx, job, attempt);
       }
+      // Last: an attempt ended just above may have been the one that spent a job's attempts.
+      failSpentJobs(ctx);
     });
   }
 

@@ -4,7 +4,7 @@ import type { DataAck } from '../../protocol/messages/data-ack.ts';
 import type { AttemptRecord } from '../../storage/attempt.ts';
 import { attemptTimestampNs } from '../../storage/timestamp.ts';
 import type { Ctx } from './context.ts';
-import { assignJobs, finishJob, releaseSlot, requeueOrFail } from './scheduling.ts';
+import { assignJobs, failureReason, finishJob, releaseSlot, requeueOrFail } from './scheduling.ts';
 import type { After, AttemptReceipt, JobEntry, MasterRecord } from './types.ts';
 
 /**
@@ -108,7 +108,7 @@ export function endIfComplete(ctx: Ctx, job: JobEntry, attempt: number): void {
   } else {
     ctx.fx.push({ type: 'finish', record, hosts: [] });
     if (worker) worker.jobsFailed += 1;
-    const reason = `${end.status}${end.error ? `: ${end.error}` : ''}`;
+    const reason = failureReason(end.status, end.error);
     ctx.fx.log('warn', 'attempt failed', {
       job: job.id,
       attempt,

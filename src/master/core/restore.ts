@@ -1,7 +1,7 @@
 import type { Ctx } from './context.ts';
 import { newJob } from './on-commands.ts';
 import { addSchedule } from './on-schedules.ts';
-import { finishJob } from './scheduling.ts';
+import { failureReason, finishJob, requeueOrFail } from './scheduling.ts';
 import type { MasterState } from './state.ts';
 import type { JobEntry, MasterRecord } from './types.ts';
 
@@ -35,6 +35,7 @@ export function applyRecord(state: MasterState, r: MasterRecord): void {
       return;
     case 'cutoff':
       job.live.delete(r.attempt);
+      job.reason = r.reason;
       return;
     case 'host':
       receipt(job, r.attempt, r.worker).hosts.set(r.seq, r.host);
@@ -63,6 +64,7 @@ function applyEnded(state: MasterState, r: MasterRecord): void {
   rc.hosts.clear();
   job.live.delete(r.record.attempt);
   if (r.record.status === 'completed') job.doneAttempt = r.record.attempt;
+  else job.reason = failureReason(r.record.status, r.record.error);
 }
 
 function receipt(job: JobEntry, attempt: number, worker: string) {
@@ -111,6 +113,19 @@ export function finishFiledJobs(ctx: Ctx): void {
   }
 }
 
+/**
+ * A job's last attempt ends without results in the same step as the job's `failed` status, but
+ * the two reach the journal in separate writes. A crash in between replays the job as pending
+ * with every attempt spent, and it would get one attempt more than allowed: give up on it now,
+ * with the reason its last attempt ended (replay keeps it in `reason`).
+ */
+export function failSpentJobs(ctx: Ctx): void {
+  for (const job of ctx.state.jobs.values()) {
+    if (job.status !== 'pending' || job.attempts < ctx.options.maxAttempts) continue;
+    requeueOrFail(ctx, job, job.reason || 'attempts spent before a restart', false);
+  }
+}
+
 /** The journal reduced to what the current state needs, for compaction. */
 export function snapshotRecords(state: MasterState): MasterRecord[] {
   const out: MasterRecord[] = [];
@@ -139,7 +154,8 @@ export function snapshotRecords(state: MasterState): MasterRecord[] {
       const live = job.live.get(attempt);
       const w = live?.worker ?? job.receipts.get(attempt)?.worker ?? '';
       out.push({ t: 'assign', job: id, attempt, worker: w, deadline: live?.deadline ?? 0 });
-      if (!live) out.push({ t: 'cutoff', job: id, attempt, reason: 'compacted' });
+      // The reason stays, so a restart from the snapshot can still give up on a spent job with it.
+      if (!live) out.push({ t: 'cutoff', job: id, attempt, reason: job.reason || 'compacted' });
     }
     for (const [attempt, rc] of job.receipts) {
       if (rc.ended) {

@@ -100,8 +100,17 @@ export function cutoff(
   if (job.status === 'running' && job.live.size === 0) requeueOrFail(ctx, job, reason, how.head);
 }
 
-/** A job whose last attempt ended without results runs again, unless it has had all its attempts. */
+/** Why an attempt ended without results, as the job's reason gives it. */
+export function failureReason(status: string, error: string): string {
+  return `${status}${error ? `: ${error}` : ''}`;
+}
+
+/**
+ * A job whose last attempt ended without results runs again, unless it has had all its attempts.
+ * A job waiting to run again keeps the reason, for a restart that finds its attempts spent.
+ */
 export function requeueOrFail(ctx: Ctx, job: JobEntry, reason: string, head: boolean): void {
+  job.reason = reason;
   if (job.attempts >= ctx.options.maxAttempts) {
     finishJob(ctx, job, 'failed', `gave up after ${job.attempts} attempts: ${reason}`);
     return;

@@ -53,6 +53,7 @@ export interface JobEntry {
   receipts: Map<number, AttemptReceipt>;
   /** The attempt whose results stand, once the job is done. */
   doneAttempt: number | null;
+  /** Why the job ended; before that, why its last attempt ended without results (or ''). */
   reason: string;
   parent: string | null;
   /** For a run of a recurring line: which line, which run, and when the run started. */
