@@ -192,7 +192,7 @@ describe('effects runner', () => {
     const step1 = h.run([persist(endJ1), ack('j1', [endJ1]), finish('j1'), persist(status('j1'))]);
     // The worker sends its end part again (it had not seen the ack): the core answers
     // "duplicate", which rests on what earlier steps persisted.
-    const step2 = h.run([ack('j1', 'journal', 'w1')]);
+    const step2 = h.run([ack('j1', { job: 'j1' }, 'w1')]);
     await h.sync();
     expect(h.sent).toEqual(['DATA_ACK j1']);
     await h.fileDone('j1');
@@ -203,6 +203,41 @@ describe('effects runner', () => {
     await Promise.all([step1, step2]);
     expect(h.durable).toContain('ended j1');
     expect(h.sent).toEqual(['DATA_ACK j1', 'DATA_ACK j1']);
+  });
+
+  it("an answer resting on a job's earlier records waits for them, not for other jobs' results files", async () => {
+    const h = harness();
+    const endJ1 = end('j1');
+    const step1 = h.run([persist(endJ1), ack('j1', [endJ1]), persist(status('j1'))]);
+    const step2 = h.run([finish('j2')]);
+    // j1's end part again: "duplicate" rests on j1's records, while j2's results file is written.
+    const step3 = h.run([ack('j1', { job: 'j1' }, 'w2')]);
+    await settle();
+    expect(h.sent).toEqual([]);
+    await h.sync();
+    expect(h.sent).toEqual(['DATA_ACK j1', 'DATA_ACK j1']);
+    await h.fileDone('j2');
+    await h.sync();
+    await Promise.all([step1, step2, step3]);
+    expect(h.issued).toEqual(['end j1', 'status j1', 'ended j2']);
+  });
+
+  it("an answer resting on a job's records also waits for a barrier issued before it", async () => {
+    const h = harness();
+    const run = { line: 'r', k: 1, at: 0 };
+    const step1 = h.run([finish('j1')]);
+    const step2 = h.run([
+      persist({ t: 'job', id: 'r-r1', seq: 2, command: '', args: [], timeoutS: 1, run }),
+    ]);
+    const step3 = h.run([ack('r-r1', { job: 'r-r1' })]);
+    await h.sync();
+    // The run's job record waits (a barrier) for j1's ended record, and the answer for it.
+    expect(h.sent).toEqual([]);
+    await h.fileDone('j1');
+    await h.sync();
+    await Promise.all([step1, step2, step3]);
+    expect(h.issued).toEqual(['ended j1', 'job r-r1']);
+    expect(h.sent).toEqual(['DATA_ACK r-r1']);
   });
 
   it("keeps each job's records in the core's order across steps, and lets other jobs' records pass", async () => {
@@ -286,7 +321,7 @@ describe('effects runner', () => {
     const a2 = assign('j2');
     const a3 = assign('j3');
     const steps = [
-      h.run([finish('j1'), ack('j1', 'journal', 'w1')]),
+      h.run([finish('j1'), ack('j1', { job: 'j1' }, 'w1')]),
       h.run([persist(a2), jobMsg('j2', [a2], 'w2')]),
       h.run([persist(a3), jobMsg('j3', [a3], 'w1')]),
     ];
@@ -313,7 +348,7 @@ describe('effects runner', () => {
 
   it('stops the master when a results file cannot be written; later records of that job never land', async () => {
     const h = harness();
-    const step1 = h.run([finish('j1'), persist(status('j1')), ack('j1', 'journal')]);
+    const step1 = h.run([finish('j1'), persist(status('j1')), ack('j1', { job: 'j1' })]);
     const step2 = h.run([persist(assign('j2'))]);
     const step3 = h.run([persist({ t: 'cutoff', job: 'j1', attempt: 1, reason: 'x' })]);
     await h.fileFailed('j1', new Error('disk full'));

@@ -58,8 +58,8 @@ export function runEffects(effects: readonly Effect[], ports: EffectPorts): Prom
       }
       case 'publish': {
         const after =
-          e.after === 'journal'
-            ? order.durable()
+          'job' in e.after
+            ? order.jobDurable(e.after.job)
             : e.after.length === 1
               ? durableOf(e.after[0] as MasterRecord)
               : Promise.all(e.after.map(durableOf));

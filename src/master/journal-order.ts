@@ -58,6 +58,9 @@ export class JournalOrder {
   #barrier: Waiting | null = null;
   /** Every write issued or waiting that is not durable yet. */
   readonly #notDurable = new Set<Promise<void>>();
+  /** The latest write of each job's key, and the latest barrier, until durable. */
+  readonly #latestOfJob = new Map<string, Promise<void>>();
+  #latestBarrier: Promise<void> | null = null;
   #failure: { err: unknown } | null = null;
   /** The latest message to each recipient that has not left yet. */
   readonly #sending = new Map<string, Promise<void>>();
@@ -71,11 +74,24 @@ export class JournalOrder {
     const deps = this.#dependencies(keys, before);
     const durable = deps === null ? invoke(run) : this.#later(keys, deps, run);
     this.#notDurable.add(durable);
+    this.#track(keys, durable);
     durable.then(
       () => this.#notDurable.delete(durable),
       (err: unknown) => void (this.#failure ??= { err }),
     );
     return durable;
+  }
+
+  /**
+   * Resolves once every write of this job made so far is durable (its records, barriers among
+   * them): what an answer resting on the job's earlier records waits for, instead of the whole
+   * journal with other jobs' results files in it. Rejects if one of them failed.
+   */
+  jobDurable(job: string): Promise<void> {
+    const own = this.#latestOfJob.get(jobKey(job));
+    const barrier = this.#latestBarrier;
+    if (own && barrier) return Promise.all([own, barrier]).then(noop);
+    return own ?? barrier ?? Promise.resolve();
   }
 
   /** Resolves once every write issued or waiting so far is durable. */
@@ -99,6 +115,29 @@ export class JournalOrder {
     });
     this.#sending.set(to, sent);
     return sent;
+  }
+
+  /**
+   * The journal makes writes durable in the order they are issued, and a write is issued after
+   * the earlier writes sharing its keys: the latest write of a key is durable last.
+   */
+  #track(keys: Keys, durable: Promise<void>): void {
+    const forget = (key: string) => () => {
+      if (this.#latestOfJob.get(key) === durable) this.#latestOfJob.delete(key);
+    };
+    if (keys === 'barrier') {
+      this.#latestBarrier = durable;
+      const clear = () => {
+        if (this.#latestBarrier === durable) this.#latestBarrier = null;
+      };
+      durable.then(clear, noop);
+      return;
+    }
+    for (const key of keys) {
+      if (key === ENDED) continue;
+      this.#latestOfJob.set(key, durable);
+      durable.then(forget(key), noop);
+    }
   }
 
   /** What a write must wait for; null (the common case) when it may be issued at once. */

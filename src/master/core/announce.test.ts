@@ -38,11 +38,11 @@ function backing(fx: Effect[]): [string, string | number[]][] {
     const m = e.out.message;
     const name = `${m.kind}${'job' in m ? ` ${m.job}` : ''}`;
     const i = fx.indexOf(e);
-    if (e.after !== 'journal') {
+    if (!('job' in e.after)) {
       for (const r of e.after)
         expect(fx.findIndex((x) => x.type === 'persist' && x.record === r)).toBeLessThan(i);
     }
-    return [[name, e.after === 'journal' ? 'journal' : e.after.map(place)]];
+    return [[name, 'job' in e.after ? `job ${e.after.job}` : e.after.map(place)]];
   });
 }
 
@@ -62,18 +62,20 @@ describe('what each message waits for', () => {
     ]);
   });
 
-  it('a stored part is acknowledged after its own record; a duplicate or stale answer after the whole journal', () => {
+  it('a stored part is acknowledged after its own record; a duplicate or stale answer after the job’s records', () => {
     const core = new MasterCore();
     core.commands([cmd('j1')], T0);
     core.clHello(hello('w1'), T0);
     expect(backing(core.data(hostPart('j1', 0), T0 + 1))).toEqual([['DATA_ACK j1', [0]]]);
-    expect(backing(core.data(hostPart('j1', 0), T0 + 2))).toEqual([['DATA_ACK j1', 'journal']]);
+    expect(backing(core.data(hostPart('j1', 0), T0 + 2))).toEqual([['DATA_ACK j1', 'job j1']]);
     core.data(endPart('w1', 'j1', 1, 1), T0 + 3);
     // The job is done: its status may still be on its way to the disk.
     expect(backing(core.data(endPart('w1', 'j1', 1, 1), T0 + 4))).toEqual([
-      ['DATA_ACK j1', 'journal'],
+      ['DATA_ACK j1', 'job j1'],
     ]);
-    expect(backing(core.data(hostPart('gone', 0), T0 + 5))).toEqual([['DATA_ACK gone', 'journal']]);
+    expect(backing(core.data(hostPart('gone', 0), T0 + 5))).toEqual([
+      ['DATA_ACK gone', 'job gone'],
+    ]);
   });
 
   it('a job done cancels its other attempts once its status is recorded', () => {
@@ -103,12 +105,12 @@ describe('what each message waits for', () => {
     ]);
   });
 
-  it('a CANCEL for an attempt of a finished job waits for the whole journal', () => {
+  it('a CANCEL for an attempt of a finished job waits for the job’s records', () => {
     const core = new MasterCore();
     core.commands([cmd('j1')], T0);
     core.clHello(hello('w1'), T0);
     core.data(endPart('w1', 'j1', 1, 0), T0 + 10);
     const fx = core.clHello(hello('w2', { running: [{ job: 'j1', attempt: 1 }] }), T0 + 20);
-    expect(backing(fx)).toEqual([['CANCEL j1', 'journal']]);
+    expect(backing(fx)).toEqual([['CANCEL j1', 'job j1']]);
   });
 });

@@ -41,7 +41,7 @@ function adoptReported(ctx: Ctx, worker: WorkerEntry, msg: ClHello): void {
           channel: 'jobs',
           message: { kind: 'CANCEL', job: jobId, attempt, reason },
         },
-        'journal',
+        { job: jobId },
       );
     if (!job || job.status === 'done' || job.status === 'failed' || job.status === 'removed') {
       cancel(job ? `job ${job.status}` : 'unknown job');

@@ -14,8 +14,8 @@ import type { After, AttemptReceipt, JobEntry, MasterRecord } from './types.ts';
  */
 export function onData(ctx: Ctx, msg: Data): void {
   // A part stored in this step is acknowledged once its record is durable; any other answer may
-  // rest on records of earlier steps (the part held, the job's status), so it waits for them all.
-  const ack = (outcome: DataAck['outcome'], after: After = 'journal') =>
+  // rest on the job's records of earlier steps (the part held, the job's status).
+  const ack = (outcome: DataAck['outcome'], after: After = { job: msg.job }) =>
     ctx.fx.publish(
       {
         to: msg.worker,

@@ -144,11 +144,11 @@ export type Outgoing =
 
 /**
  * What a message announces, and so must wait for: records persisted earlier in the same step
- * (durable first), or `'journal'` when the fact it announces may lie in an earlier step's records,
- * so that every record the core has persisted before it must be durable. An empty list announces
- * nothing the journal holds.
+ * (durable first), or `{ job }` when the fact it announces may lie in earlier steps' records of
+ * that job (a part already held, the job's status), so that every record of the job persisted
+ * before it must be durable. An empty list announces nothing the journal holds.
  */
-export type After = readonly MasterRecord[] | 'journal';
+export type After = readonly MasterRecord[] | { readonly job: string };
 
 /**
  * What the core asks its shell to do, in order. Records reach the journal in this order wherever
