@@ -33,7 +33,7 @@ export function readHost(read: ElementReader, xml: string): HostResult {
  */
 class HostBuilder implements ElementVisitor {
   private readonly places: number[] = [];
-  private host: Attributes = {};
+  private host: Attributes = [];
   private status: Attributes | undefined;
   private times: Attributes | undefined;
   private readonly addresses: HostAddress[] = [];
@@ -42,9 +42,11 @@ class HostBuilder implements ElementVisitor {
   private readonly extraPorts: HostResult['extraPorts'] = [];
   private readonly os: HostResult['os'] = [];
   private readonly scripts: ScriptOutput[] = [];
-  private readonly seen = new Set<string>();
+  /** Bits (firstInHostBit) of the elements already read in this host. */
+  private seen = 0;
   private port: PortResult | null = null;
-  private readonly portSeen = new Set<string>();
+  /** STATE and SERVICE bits of the elements already read in this port. */
+  private portSeen = 0;
   private cpe = { text: '', attributes: false, children: false };
 
   open(name: string, attributes: Attributes): void {
@@ -56,7 +58,7 @@ class HostBuilder implements ElementVisitor {
   }
 
   text(text: string): void {
-    if (this.places.at(-1) === CPE) this.cpe.text += text;
+    if (this.places[this.places.length - 1] === CPE) this.cpe.text += text;
   }
 
   result(): HostResult {
@@ -82,7 +84,7 @@ class HostBuilder implements ElementVisitor {
   }
 
   private place(name: string, attributes: Attributes): number {
-    switch (this.places.at(-1)) {
+    switch (this.places[this.places.length - 1]) {
       case undefined:
         this.host = attributes;
         return HOST;
@@ -99,7 +101,7 @@ class HostBuilder implements ElementVisitor {
         return this.inPort(name, attributes);
       case SERVICE:
         if (name !== 'cpe') return OTHER;
-        this.cpe = { text: '', attributes: hasAny(attributes), children: false };
+        this.cpe = { text: '', attributes: attributes.length > 0, children: false };
         return CPE;
       case CPE:
         this.cpe.children = true;
@@ -123,8 +125,9 @@ class HostBuilder implements ElementVisitor {
       this.addresses.push(address(attributes));
       return OTHER;
     }
-    if (!FIRST_IN_HOST.has(name) || this.seen.has(name)) return OTHER;
-    this.seen.add(name);
+    const bit = firstInHostBit(name);
+    if (bit === 0 || (this.seen & bit) !== 0) return OTHER;
+    this.seen |= bit;
     if (name === 'status') this.status = attributes;
     else if (name === 'times') this.times = attributes;
     else if (name === 'hostnames') return HOSTNAMES;
@@ -143,7 +146,7 @@ class HostBuilder implements ElementVisitor {
     if (name !== 'port') return OTHER;
     this.port = port(attributes);
     this.ports.push(this.port);
-    this.portSeen.clear();
+    this.portSeen = 0;
     return PORT;
   }
 
@@ -154,8 +157,9 @@ class HostBuilder implements ElementVisitor {
       port.scripts.push(script(attributes));
       return OTHER;
     }
-    if ((name !== 'state' && name !== 'service') || this.portSeen.has(name)) return OTHER;
-    this.portSeen.add(name);
+    const bit = name === 'state' ? STATE : name === 'service' ? SERVICE_SEEN : 0;
+    if (bit === 0 || (this.portSeen & bit) !== 0) return OTHER;
+    this.portSeen |= bit;
     if (name === 'state') {
       port.state = attr(attributes, 'state');
       port.reason = attr(attributes, 'reason');
@@ -169,7 +173,29 @@ class HostBuilder implements ElementVisitor {
   }
 }
 
-const FIRST_IN_HOST = new Set(['status', 'times', 'hostnames', 'ports', 'os', 'hostscript']);
+/** The elements of a host of which only the first counts, each with its bit in `seen`; else 0. */
+function firstInHostBit(name: string): number {
+  switch (name) {
+    case 'status':
+      return 1;
+    case 'times':
+      return 2;
+    case 'hostnames':
+      return 4;
+    case 'ports':
+      return 8;
+    case 'os':
+      return 16;
+    case 'hostscript':
+      return 32;
+    default:
+      return 0;
+  }
+}
+
+/** The elements of a port of which only the first counts: their bits in `portSeen`. */
+const STATE = 1;
+const SERVICE_SEEN = 2;
 
 function address(attributes: Attributes): HostAddress {
   const type = attr(attributes, 'addrtype');
@@ -198,11 +224,6 @@ function port(attributes: Attributes): PortResult {
 
 function script(attributes: Attributes): ScriptOutput {
   return { id: attr(attributes, 'id'), output: attr(attributes, 'output') };
-}
-
-function hasAny(attributes: Attributes): boolean {
-  for (const name in attributes) if (Object.hasOwn(attributes, name)) return true;
-  return false;
 }
 
 /**

@@ -1,7 +1,8 @@
 import sax from 'sax';
 import type { SaxParser } from 'sax';
 import { ScanmeshError } from '../errors.ts';
-import type { Attributes } from './xml-values.ts';
+import { CLOSE, ElementScanner, OPEN } from './xml-scan.ts';
+import { attributeList, type Attributes } from './xml-values.ts';
 
 /** What a reader is told about one element, in document order. */
 export interface ElementVisitor {
@@ -21,11 +22,14 @@ const IDLE: ElementVisitor = {
 };
 
 /**
- * One sax parser, reused from element to element: sax resets itself at `close()`. Strict, without
- * trimming or namespaces, as xml2js configured it, so the same input is well-formed or refused as
- * before. Every failure, sax's or a visitor's, is a ScanmeshError SCANMESH_BAD_XML.
+ * Each element goes through the scanner in xml-scan.ts, which reads the plain XML nmap writes
+ * and reports what sax would; what it does not read goes to sax. One sax parser, reused from
+ * element to element: sax resets itself at `close()`. Strict, without trimming or namespaces, as
+ * xml2js configured it, so the same input is well-formed or refused as before. Every failure,
+ * sax's or a visitor's, is a ScanmeshError SCANMESH_BAD_XML.
  */
 export function createElementReader(): ElementReader {
+  const scanner = new ElementScanner();
   let visitor = IDLE;
   const start = (): SaxParser => {
     const parser = sax.parser(true, {
@@ -34,7 +38,7 @@ export function createElementReader(): ElementReader {
       xmlns: false,
       position: false,
     });
-    parser.onopentag = (tag) => visitor.open(tag.name, tag.attributes);
+    parser.onopentag = (tag) => visitor.open(tag.name, attributeList(tag.attributes));
     parser.onclosetag = () => visitor.close();
     parser.ontext = (text) => visitor.text(text);
     parser.onerror = (err) => {
@@ -46,7 +50,10 @@ export function createElementReader(): ElementReader {
   return (xml, to) => {
     visitor = to;
     try {
-      parser.write(xml).close();
+      // The scanner reports nothing before it has read the whole element, so an element it
+      // gives up on reaches the visitor only once, from sax.
+      if (scanner.scan(xml)) replay(scanner, to);
+      else parser.write(xml).close();
     } catch (err) {
       // sax keeps its error and the half-read element: the next element starts on a fresh one.
       parser = start();
@@ -57,6 +64,24 @@ export function createElementReader(): ElementReader {
       });
     } finally {
       visitor = IDLE;
+      scanner.clear();
     }
   };
+}
+
+function replay(scanner: ElementScanner, visitor: ElementVisitor): void {
+  const events = scanner.events;
+  for (let i = 0; i < scanner.length;) {
+    const kind = events[i];
+    if (kind === OPEN) {
+      visitor.open(events[i + 1] as string, events[i + 2] as Attributes);
+      i += 3;
+    } else if (kind === CLOSE) {
+      visitor.close();
+      i += 1;
+    } else {
+      visitor.text(events[i + 1] as string);
+      i += 2;
+    }
+  }
 }

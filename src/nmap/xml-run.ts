@@ -11,7 +11,7 @@ export function readRootAttributes(read: ElementReader, xml: string): Attributes
     close: () => undefined,
     text: () => undefined,
   });
-  return root ?? {};
+  return root ?? [];
 }
 
 /** Reads one complete `<runstats>` element; of `<finished>` and `<hosts>` the first counts. */

@@ -56,7 +56,7 @@ function saxReaders(): NmapElementReaders<Attributes, Attributes> {
   return {
     root(xml) {
       const tag = readRootAttributes(read, xml);
-      return Object.keys(tag).length === 0 ? null : tag;
+      return tag.length === 0 ? null : tag;
     },
     scanInfo: (xml) => readRootAttributes(read, xml),
     meta: mapMeta,

@@ -1,12 +1,27 @@
 import { ScanmeshError } from '../errors.ts';
 import type { HostResult } from './result.ts';
 
-/** One element's attributes as sax reports them. */
-export type Attributes = Readonly<Record<string, string>>;
+/**
+ * One element's attributes in document order, flat: name, value, name, value… Of two attributes
+ * with the same name the first counts, as in sax. A list rather than an object: giving every
+ * element an object of its own took more time than reading the XML.
+ */
+export type Attributes = readonly string[];
 
 /** An attribute's value, or '' when absent: result strings are never undefined. */
 export function attr(attributes: Attributes | undefined, name: string): string {
-  return attributes?.[name] ?? '';
+  if (attributes === undefined) return '';
+  for (let i = 0; i < attributes.length; i += 2) {
+    if (attributes[i] === name) return attributes[i + 1] ?? '';
+  }
+  return '';
+}
+
+/** sax's attributes object as a list (sax keeps the first of two of the same name too). */
+export function attributeList(record: Readonly<Record<string, string>>): Attributes {
+  const list: string[] = [];
+  for (const name of Object.keys(record)) list.push(name, record[name] ?? '');
+  return list;
 }
 
 /** An integer attribute; null when absent, SCANMESH_BAD_XML when present but not a number. */

@@ -19,7 +19,8 @@ const RSS_GOAL_MB = 150;
 
 /**
  * Figure 4: the worker's XML parser on a generated many-host report (100 MB in the full run).
- * Speed against a bare sax parser on the same file; peak RSS of a whole real worker that scans it
+ * Speed against a bare pass of its own tokenizer (cutting at each element, xml-split.ts, and
+ * scanning each, xml-scan.ts) on the same file; peak RSS of a whole real worker that scans it
  * (a fake nmap that prints the file), streaming every host to a real master over MQTT.
  */
 export async function figure4(ctx: BenchContext): Promise<Row[]> {
@@ -27,25 +28,28 @@ export async function figure4(ctx: BenchContext): Promise<Row[]> {
   const path = join(dir, 'many-hosts.xml');
   const hosts = await writeNmapXml(path, ctx.options.xmlMb * 2 ** 20);
 
-  const parse = async (parser: 'ours' | 'sax') => {
+  const parse = async (parser: 'ours' | 'scan' | 'sax') => {
     const child = new Child('parse-xml', { path, parser }, `parse-xml-${parser}`);
     return child.next<Parsed>('parsed', 600_000);
   };
-  // Alternating rounds (ours first, then sax first), the fastest of each: a shared machine only
-  // ever slows a run down, and whichever parser went first alone would pay for the load figure 3
-  // leaves behind in influxd.
-  const runs: Record<'ours' | 'sax', Parsed[]> = { ours: [], sax: [] };
-  const order = ['ours', 'sax'] as const;
+  // Alternating rounds (ours first, then the bare tokenizer first), the fastest of each: a shared
+  // machine only ever slows a run down, and whichever parser went first alone would pay for the
+  // load figure 3 leaves behind in influxd.
+  const runs: Record<'ours' | 'scan', Parsed[]> = { ours: [], scan: [] };
+  const order = ['ours', 'scan'] as const;
   for (let r = 0; r < (ctx.options.quick ? 1 : 2); r++) {
     for (const parser of r % 2 === 0 ? order : [...order].reverse()) {
       runs[parser].push(await parse(parser));
     }
   }
+  // Once, for the log only: the tokenizer ours used before, which still reads what xml-scan.ts
+  // leaves to it.
+  const sax = await parse('sax');
   const mbps = (p: Parsed) => p.bytes / 2 ** 20 / (p.ms / 1000);
   const fastest = (list: Parsed[]) => list.reduce((a, b) => (mbps(b) > mbps(a) ? b : a));
   const ours = fastest(runs.ours);
-  const sax = fastest(runs.sax);
-  for (const run of runs.ours) {
+  const scan = fastest(runs.scan);
+  for (const run of [...runs.ours, ...runs.scan]) {
     if (run.count !== hosts) throw new Error(`parser saw ${run.count} of ${hosts} hosts`);
   }
   const peakKB = (list: Parsed[]) => Math.max(...list.map((p) => p.maxRssKB));
@@ -70,9 +74,11 @@ export async function figure4(ctx: BenchContext): Promise<Row[]> {
   const fileMB = ours.bytes / 2 ** 20;
   ctx.log(
     `${fileMB.toFixed(0)} MB, ${hosts} hosts; parser MB/s ours ` +
-      `${runs.ours.map((p) => mbps(p).toFixed(1)).join(', ')}, sax ` +
-      `${runs.sax.map((p) => mbps(p).toFixed(1)).join(', ')}; parser peak RSS ` +
-      `${(peakKB(runs.ours) / 1024).toFixed(0)} MB (sax ${(peakKB(runs.sax) / 1024).toFixed(0)} MB); whole worker: ${workerS.toFixed(1)} s ` +
+      `${runs.ours.map((p) => mbps(p).toFixed(1)).join(', ')}, bare tokenizer (xml-split.ts + ` +
+      `xml-scan.ts, the one ours uses) ${runs.scan.map((p) => mbps(p).toFixed(1)).join(', ')}, ` +
+      `bare sax (the tokenizer before xml-scan.ts) ${mbps(sax).toFixed(1)}; parser peak RSS ` +
+      `${(peakKB(runs.ours) / 1024).toFixed(0)} MB (bare tokenizer ` +
+      `${(peakKB(runs.scan) / 1024).toFixed(0)} MB); whole worker: ${workerS.toFixed(1)} s ` +
       `(${(fileMB / workerS).toFixed(1)} MB/s end to end, acked by the master), at most ` +
       `${String(report?.maxUnacked)} DATA parts unacknowledged at once (spooled), at most ` +
       `${String(report?.maxOnWire)} of them published`,
@@ -82,8 +88,8 @@ export async function figure4(ctx: BenchContext): Promise<Row[]> {
       id: '4a',
       name: `XML parser speed (${fileMB.toFixed(0)} MB, ${hosts} hosts)`,
       value: `${mbps(ours).toFixed(1)} MB/s (peak RSS ${(peakKB(runs.ours) / 1024).toFixed(0)} MB)`,
-      limit: `bare sax parser: ${mbps(sax).toFixed(1)} MB/s`,
-      ratio: ratio(mbps(ours), mbps(sax)),
+      limit: `bare tokenizer (split + scan): ${mbps(scan).toFixed(1)} MB/s`,
+      ratio: ratio(mbps(ours), mbps(scan)),
       goal: '— (issue gives none)',
       verdict: 'INFO',
     },
