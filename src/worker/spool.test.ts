@@ -242,6 +242,27 @@ describe('spool', () => {
     expect(await body(reopened, 'j-crash-1', 1, 4)).toEqual(hostPart(4));
   });
 
+  it('writes each turn byte for byte: multi-byte text, a turn larger than its buffer, small turns after it', async () => {
+    const withText = (seq: number, text: string): DataHost => {
+      const part = hostPart(seq);
+      return { ...part, host: { ...part.host, hostnames: [{ name: text, type: 'PTR' }] } };
+    };
+    const big = 'é🦊'.repeat(60_000); // 360 KB of UTF-8 in 180,000 UTF-16 units
+    const turns = [
+      [withText(0, 'häst'), withText(1, big), withText(2, '日本')],
+      [withText(3, 'ß')],
+      [withText(4, 'plain'), withText(5, '—')],
+    ];
+    const spool = await spoolAt();
+    for (const turn of turns) await Promise.all(turn.map((part) => spool.put(part)));
+    const want = turns.flat();
+    for (const part of want) {
+      expect(String(await spool.read(part.job, part.attempt, part.seq))).toBe(JSON.stringify(part));
+    }
+    await spool.close();
+    expect(await bodies(await spoolAt())).toEqual(want);
+  });
+
   it('reads a part once its put is durable, and nothing for an acked or unknown one', async () => {
     const spool = await spoolAt();
     const put = spool.put(hostPart(0));

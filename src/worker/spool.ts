@@ -164,7 +164,7 @@ class FileSpool implements Spool {
     const part = await this.#durable(job, attempt, seq);
     if (!part) return null;
     // Where it is now: a compaction may have moved it while its put was being written.
-    const line = await this.#log.read(this.#gen, part);
+    const line = this.#log.read(this.#gen, part);
     // `{"put":` + the message + `}\n`, as JSON.stringify wrote it. The part is told by its key,
     // which the core always writes in this order; anything else is checked the slow way.
     const key = `"job":${JSON.stringify(job)},"attempt":${attempt},"seq":${seq},`;
