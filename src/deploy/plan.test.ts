@@ -3,12 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { missingNodeFlags, WORKER_NODE_FLAGS } from '../cli/node-flags.js';
 import { isScanmeshError } from '../errors.ts';
 import type { Action } from './actions.ts';
 import { applyActions } from './apply.ts';
 import type { HostFacts } from './common.ts';
 import { envLine, secretFromFile } from './env-file.ts';
-import { planMasterInstall } from './master-plan.ts';
+import { MASTER_PATHS, planMasterInstall } from './master-plan.ts';
 import { planWorkerInstall, type WorkerInstallOptions } from './worker-plan.ts';
 
 const PEM =
@@ -97,6 +98,29 @@ describe('planWorkerInstall', () => {
     expect(yml.worker.id).toBe('pi-01');
     expect(yml.broker).toMatchObject({ username: 'pi-01', password: null });
     expect(yml.scanning.nmap_path).toBe('/usr/bin/nmap');
+  });
+
+  it("starts the worker under the worker's V8 options, so bin.js need not relaunch it", () => {
+    const unit = fileOf(
+      planWorkerInstall(worker, ready),
+      '/etc/systemd/system/scanmesh-worker.service',
+    );
+    const master = fileOf(
+      planMasterInstall(
+        { bind: '0.0.0.0', appDir: '/opt/scanmesh', node: '/usr/bin/node', start: true },
+        ready,
+      ),
+      MASTER_PATHS.unit,
+    );
+    const execStart = (content: string) =>
+      content.split('\n').find((line) => line.startsWith('ExecStart='));
+    expect(execStart(unit.content)).toBe(
+      `ExecStart=/usr/bin/node ${WORKER_NODE_FLAGS.join(' ')} /opt/scanmesh/src/cli/bin.js worker --config /etc/scanmesh/worker.yml`,
+    );
+    expect(missingNodeFlags(['worker'], execStart(unit.content)?.split(' ') ?? [])).toEqual([]);
+    expect(execStart(master.content)).toBe(
+      `ExecStart=/usr/bin/node /opt/scanmesh/src/cli/bin.js master --config ${MASTER_PATHS.config}`,
+    );
   });
 
   it('for an mqtts:// broker, installs its CA and points the config at it', () => {

@@ -1,3 +1,5 @@
+import { WORKER_NODE_FLAGS } from '../cli/node-flags.js';
+
 /**
  * systemd units for a worker (a Pi) and a master on a Linux host without docker.
  *
@@ -61,7 +63,9 @@ function unit(
   role: 'worker' | 'master',
   description: string,
   service: string[],
+  nodeFlags: readonly string[] = [],
 ): string {
+  const execStart = [o.node, ...nodeFlags, `${o.appDir}/src/cli/bin.js`, role];
   return [
     `# Written by \`scanmesh install-${role}\`; reinstalling overwrites it. Local changes belong`,
     `# in a drop-in: systemctl edit scanmesh-${role}.service`,
@@ -76,7 +80,7 @@ function unit(
     'Type=simple',
     `User=${o.user}`,
     `Group=${o.user}`,
-    `ExecStart=${o.node} ${o.appDir}/src/cli/bin.js ${role} --config ${o.configFile}`,
+    `ExecStart=${execStart.join(' ')} --config ${o.configFile}`,
     '# Secrets stay out of this world-readable file: the env file is root-only (0600), and',
     '# systemd reads it before dropping to the service user ("-": it may not exist).',
     `EnvironmentFile=-${o.envFile}`,
@@ -96,16 +100,23 @@ function unit(
 }
 
 export function workerUnit(o: UnitOptions): string {
-  return unit(o, 'worker', 'scanmesh worker (runs nmap jobs from the mesh)', [
-    '# Raw sockets for SYN/UDP/OS scans without root and without setcap on nmap: this service',
-    '# alone holds the two capabilities (ambient, so they pass to nmap), nothing else can gain',
-    '# any. nmap judges by its uid, so NMAP_PRIVILEGED=1 tells it it may use them.',
-    'Environment=NMAP_PRIVILEGED=1',
-    'AmbientCapabilities=CAP_NET_RAW CAP_NET_ADMIN',
-    'CapabilityBoundingSet=CAP_NET_RAW CAP_NET_ADMIN',
-    '# AF_PACKET, AF_NETLINK: nmap captures packets and looks up interfaces and routes.',
-    'RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX AF_NETLINK AF_PACKET',
-  ]);
+  return unit(
+    o,
+    'worker',
+    'scanmesh worker (runs nmap jobs from the mesh)',
+    [
+      '# Raw sockets for SYN/UDP/OS scans without root and without setcap on nmap: this service',
+      '# alone holds the two capabilities (ambient, so they pass to nmap), nothing else can gain',
+      '# any. nmap judges by its uid, so NMAP_PRIVILEGED=1 tells it it may use them.',
+      'Environment=NMAP_PRIVILEGED=1',
+      'AmbientCapabilities=CAP_NET_RAW CAP_NET_ADMIN',
+      'CapabilityBoundingSet=CAP_NET_RAW CAP_NET_ADMIN',
+      '# AF_PACKET, AF_NETLINK: nmap captures packets and looks up interfaces and routes.',
+      'RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX AF_NETLINK AF_PACKET',
+    ],
+    // On node's command line, so bin.js need not relaunch the worker to add them.
+    WORKER_NODE_FLAGS,
+  );
 }
 
 export function masterUnit(o: UnitOptions): string {

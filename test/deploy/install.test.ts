@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseUsers } from '../../src/broker/users.ts';
+import { WORKER_NODE_FLAGS } from '../../src/cli/node-flags.js';
 import { loadConfig } from '../../src/config/load.ts';
 import { masterSpec, workerSpec } from '../../src/config/roles.ts';
 import { tempDir } from '../harness/in-process.ts';
@@ -164,7 +165,7 @@ describe('scanmesh install-worker / install-master', () => {
         'Environment=NMAP_PRIVILEGED=1',
         'RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX AF_NETLINK AF_PACKET',
         'EnvironmentFile=-/etc/scanmesh/worker.env',
-        `ExecStart=${process.execPath} ${APP}/src/cli/bin.js worker --config /etc/scanmesh/worker.yml`,
+        `ExecStart=${process.execPath} ${WORKER_NODE_FLAGS.join(' ')} ${APP}/src/cli/bin.js worker --config /etc/scanmesh/worker.yml`,
         'WantedBy=multi-user.target',
       ]),
     );

@@ -23,13 +23,20 @@ export class Child {
   private exitReason: string | null = null;
   readonly exited: Promise<void>;
 
-  constructor(module: string, config: unknown, name = module, env: NodeJS.ProcessEnv = {}) {
+  /** `nodeFlags`: options for node itself (V8's heap options), ahead of the TypeScript loader. */
+  constructor(
+    module: string,
+    config: unknown,
+    name = module,
+    env: NodeJS.ProcessEnv = {},
+    nodeFlags: readonly string[] = [],
+  ) {
     this.name = name;
     const path = fileURLToPath(new URL(`../child/${module}.ts`, import.meta.url));
     this.proc = fork(path, [JSON.stringify(config)], {
       cwd: ROOT,
       env: { ...process.env, ...env },
-      execArgv: ['--import', TSX],
+      execArgv: [...nodeFlags, '--import', TSX],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     this.proc.on('message', (m: ChildMessage) => {

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { WORKER_NODE_FLAGS } from '../../../src/cli/node-flags.js';
 import type { WorkerHostConfig } from '../child/worker-host.ts';
 import { Child, type ChildMessage } from './child.ts';
 import type { BenchMesh } from './mesh.ts';
@@ -52,9 +53,14 @@ export async function startWorkerHosts(o: WorkerHostsOptions): Promise<WorkerHos
     // Each worker stands for a machine of its own: its fsyncs must not queue behind the other
     // workers' on libuv's default four threads.
     const threads = String(Math.min(128, Math.max(4, 4 * config.ids.length)));
-    return new Child('worker-host', config, `worker-host-${p + 1}`, {
-      UV_THREADPOOL_SIZE: threads,
-    });
+    // With the V8 options every production worker runs with, so their memory is what ships.
+    return new Child(
+      'worker-host',
+      config,
+      `worker-host-${p + 1}`,
+      { UV_THREADPOOL_SIZE: threads },
+      WORKER_NODE_FLAGS,
+    );
   });
   const ready = await Promise.all(children.map((c) => c.next('ready')));
   const known = o.mesh.master.core.state.workers;

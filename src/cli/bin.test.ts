@@ -1,0 +1,122 @@
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { WORKER_NODE_FLAGS } from './node-flags.js';
+
+/** `scanmesh worker` as `npx` starts it: node with no options of its own, then bin.js. */
+
+const BIN = fileURLToPath(new URL('./bin.js', import.meta.url));
+
+/** Settings must come from the test, not from the shell that runs it. */
+function cleanEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  for (const key of Object.keys(env)) if (key.startsWith('SCANMESH_')) delete env[key];
+  return env;
+}
+
+function start(args: string[]) {
+  const proc = spawn(process.execPath, [BIN, ...args], {
+    env: cleanEnv(),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const out = { stdout: '', stderr: '' };
+  proc.stdout.setEncoding('utf8').on('data', (c: string) => (out.stdout += c));
+  proc.stderr.setEncoding('utf8').on('data', (c: string) => (out.stderr += c));
+  const exited = new Promise<number | null>((resolve) => proc.on('close', resolve));
+  started.push(proc.pid as number);
+  return { proc, out, exited };
+}
+
+/** Linux: the pids of a process's children, and a process's command line. */
+async function childrenOf(pid: number): Promise<number[]> {
+  const text = await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8');
+  return text.split(' ').filter(Boolean).map(Number);
+}
+async function commandLine(pid: number): Promise<string[]> {
+  return (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0').filter(Boolean);
+}
+/** Running: neither gone nor dead and waiting to be reaped (an orphan's parent may never reap). */
+function alive(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+async function until(what: string, check: () => boolean, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+let dir: string | null = null;
+/** Processes a failed test may have left running. */
+const started: number[] = [];
+afterEach(async () => {
+  for (const pid of started.splice(0)) if (alive(pid)) process.kill(pid, 'SIGKILL');
+  if (dir) await rm(dir, { recursive: true, force: true });
+  dir = null;
+});
+
+describe.skipIf(process.platform !== 'linux')('bin.js relaunches a worker', () => {
+  it('hands back the exit code and the message of the worker it relaunched', async () => {
+    const { out, exited } = start(['worker']);
+    expect(await exited).toBe(2);
+    expect(out.stderr).toContain('SCANMESH_BAD_CONFIG: --broker-url is required');
+  });
+
+  /** A worker started as `npx` would, trying a broker that refuses it until it is stopped. */
+  async function startWorker() {
+    dir = await mkdtemp(join(tmpdir(), 'scanmesh-bin-'));
+    const args = [
+      'worker',
+      '--broker-url',
+      'mqtt://127.0.0.1:1',
+      '--id',
+      'relaunched',
+      '--state-dir',
+      dir,
+      '--insecure-unsigned-jobs',
+      '--nmap',
+      join(dir, 'no-nmap'),
+    ];
+    const worker = start(args);
+    // Logged once the worker is up, its shutdown handler in place.
+    await until('the worker to try the broker', () =>
+      worker.out.stdout.includes('broker unreachable'),
+    );
+    const [child, ...others] = await childrenOf(worker.proc.pid as number);
+    expect(others).toEqual([]);
+    started.push(child as number);
+    return { ...worker, args, child: child as number };
+  }
+
+  it("runs the worker under the worker's V8 options, and a SIGINT for it stops it cleanly", async () => {
+    const { proc, out, exited, args, child } = await startWorker();
+    expect(await commandLine(child)).toEqual([
+      process.execPath,
+      ...WORKER_NODE_FLAGS,
+      BIN,
+      ...args,
+    ]);
+    proc.kill('SIGINT');
+    expect(await exited).toBe(0);
+    expect(out.stdout).toContain('"signal":"SIGTERM","msg":"stopping"');
+    expect(alive(child)).toBe(false);
+  });
+
+  it('the worker goes too when the process that was started is killed outright', async () => {
+    const { proc, exited, child } = await startWorker();
+    expect(alive(child)).toBe(true);
+    proc.kill('SIGKILL');
+    await exited;
+    await until('the relaunched worker to go', () => !alive(child), 10_000);
+  });
+});
