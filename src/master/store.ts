@@ -130,11 +130,16 @@ export class MasterStore {
   }
 
   async markCompared(record: AttemptRecord): Promise<void> {
-    const compared = this.journal.append([
-      { t: 'compared', job: record.job, attempt: record.attempt },
-    ]);
+    await this.markComparedAll([record]);
+  }
+
+  /** One journal append for a batch; resolves once every record is durable. */
+  async markComparedAll(records: readonly AttemptRecord[]): Promise<void> {
+    const compared = this.journal.append(
+      records.map((r) => ({ t: 'compared', job: r.job, attempt: r.attempt })),
+    );
     // At the call, for the reason markWritten gives.
-    this.uncompared.delete(key(record.job, record.attempt));
+    for (const r of records) this.uncompared.delete(key(r.job, r.attempt));
     await compared;
   }
 

@@ -11,7 +11,7 @@ import {
 import type { HostResult } from '../../nmap/result.ts';
 import type { AttemptRecord } from '../../storage/attempt.ts';
 import { readStoredResult, type StoredResult } from '../result-files.ts';
-import type { HostIndex, HostRef } from './host-index.ts';
+import type { HostLookup, HostRef } from './host-index.ts';
 
 export interface AttemptComparison {
   /** Hosts with at least one change, in the attempt's order, then hosts it left out. */
@@ -34,7 +34,7 @@ export interface AttemptComparison {
  */
 export async function compareAttempt(
   stateDir: string,
-  index: HostIndex,
+  index: HostLookup,
   record: AttemptRecord,
   hosts: readonly HostResult[],
   options: CompareOptions,

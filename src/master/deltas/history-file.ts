@@ -32,11 +32,54 @@ export function historyPath(stateDir: string): string {
 
 /** Appends one line and fsyncs it: the line must be durable before the attempt counts as compared. */
 export async function appendHistory(stateDir: string, entry: HistoryEntry): Promise<void> {
-  const path = historyPath(stateDir);
-  await appendFile(path, `${JSON.stringify(entry)}\n`);
-  const fh = await open(path, 'r');
+  await new HistoryAppender(stateDir).append([entry]);
+}
+
+/**
+ * Appends lines to history.jsonl for one writer (the master's delta stage). A crash leaves the
+ * lines up to some point, the last maybe torn: appends are sequential, and ext4 (data=ordered, its
+ * default) and XFS write a file's appended bytes before the size that exposes them, so a line is
+ * not lost while a later one survives. The first append ends a torn last line first, or the next
+ * line would join it and be skipped with it.
+ */
+export class HistoryAppender {
+  readonly path: string;
+  private checked = false;
+
+  constructor(stateDir: string) {
+    this.path = historyPath(stateDir);
+  }
+
+  /** The lines, in order, with one write and one fsync; resolves once they are durable. */
+  async append(entries: readonly HistoryEntry[]): Promise<void> {
+    if (entries.length === 0) return;
+    const lines = entries.map((e) => `${JSON.stringify(e)}\n`).join('');
+    const torn = !this.checked && (await endsTorn(this.path));
+    await appendFile(this.path, torn ? `\n${lines}` : lines);
+    this.checked = true;
+    const fh = await open(this.path, 'r');
+    try {
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+  }
+}
+
+async function endsTorn(path: string): Promise<boolean> {
+  let fh;
   try {
-    await fh.sync();
+    fh = await open(path, 'r');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw err;
+  }
+  try {
+    const { size } = await fh.stat();
+    if (size === 0) return false;
+    const last = Buffer.alloc(1);
+    await fh.read(last, 0, 1, size - 1);
+    return last[0] !== 0x0a;
   } finally {
     await fh.close();
   }

@@ -62,6 +62,49 @@ export class HostIndex {
   addresses(): IterableIterator<string> {
     return this.hosts.keys();
   }
+
+  knows(address: string): boolean {
+    return this.hosts.has(address);
+  }
+}
+
+/** What comparing an attempt asks of the index. */
+export interface HostLookup {
+  previous(address: string, job: string, attempt: number): HostRef | undefined;
+  addresses(): Iterable<string>;
+}
+
+/**
+ * The index as it will be once a batch's earlier attempts are in it, without touching it: the
+ * delta stage compares a batch before any of its history lines are durable, and the index must
+ * gain an attempt only with its line, or a failed batch would leave attempts in it that a retry
+ * then compares against. Answers as the index would after the same `add`s: the latest other ref
+ * of a host is the latest other ref of the batch's, else of the index's (at most one of the last
+ * two is the attempt asked about, so keeping two per host loses nothing here either).
+ */
+export class PendingIndex implements HostLookup {
+  private readonly base: HostIndex;
+  private readonly added = new HostIndex();
+
+  constructor(base: HostIndex) {
+    this.base = base;
+  }
+
+  add(entry: Pick<HistoryEntry, 'job' | 'attempt' | 'up' | 'down'>): void {
+    if (!this.base.has(entry.job, entry.attempt)) this.added.add(entry);
+  }
+
+  previous(address: string, job: string, attempt: number): HostRef | undefined {
+    return this.added.previous(address, job, attempt) ?? this.base.previous(address, job, attempt);
+  }
+
+  /** The index's hosts, then the batch's new ones: the order the index will list them in. */
+  *addresses(): Iterable<string> {
+    yield* this.base.addresses();
+    for (const address of this.added.addresses()) {
+      if (!this.base.knows(address)) yield address;
+    }
+  }
 }
 
 function key(job: string, attempt: number): string {
