@@ -126,10 +126,20 @@ describe('spool', () => {
     expect(await bodies(await spoolAt())).toEqual([hostPart(1), changed]);
   });
 
-  it('truncates the file once everything is acked', async () => {
+  it('leaves a small file whose parts are all acked as it is', async () => {
     const spool = await spoolAt();
     for (let seq = 0; seq < 10; seq++) await spool.put(hostPart(seq));
     await Promise.all(Array.from({ length: 10 }, (_, seq) => spool.ack('j-crash-1', 1, seq)));
+    await spool.close();
+    expect(await fileLines()).toBe(20);
+    expect((await spoolAt()).size).toBe(0);
+  });
+
+  it('truncates the file once everything is acked and it holds 64 KiB', async () => {
+    const spool = await spoolAt();
+    let parts = 0;
+    while ((await fileBytes()) < 64 * 1024) await spool.put(hostPart(parts++));
+    await Promise.all(Array.from({ length: parts }, (_, seq) => spool.ack('j-crash-1', 1, seq)));
     await spool.close(); // waits for the compaction
     expect(await fileBytes()).toBe(0);
     expect(await readdir(dir)).toEqual([SPOOL_FILE]);
@@ -196,7 +206,8 @@ describe('spool', () => {
 
   it('a failed compaction is logged, loses nothing and leaves the spool working', async () => {
     const warn = vi.fn();
-    const spool = await openSpool(dir, { log: { warn } as unknown as Logger });
+    // Any file past a byte is worth compacting once its one part is acked.
+    const spool = await openSpool(dir, { log: { warn } as unknown as Logger, compactAtBytes: 1 });
     open.push(spool);
     await spool.put(hostPart(0));
     await mkdir(join(dir, `${SPOOL_FILE}.rewrite.tmp`)); // the rewrite cannot create its file
