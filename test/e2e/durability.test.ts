@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InfluxDB } from 'influx';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spooledParts } from '../chaos/disk-state.ts';
 import { freePort } from '../harness/free-port.ts';
 import { startInfluxd, type InfluxdHandle } from '../harness/influxd.ts';
 import { closedPort, openListeners, type Listeners } from '../harness/listeners.ts';
@@ -115,9 +116,9 @@ describe('nothing lost', () => {
       expect(rows.map((r) => [r.status, r.attempt])).toEqual([['completed', 1]]);
     }
     await eventually(
-      async () => (await stat(spool)).size,
-      (s) => s === 0,
-      'the spool to empty',
+      () => spooledParts(join(dir, 'wa')),
+      (n) => n === 0,
+      'every spooled part to be acknowledged',
     );
     await m2.kill('SIGTERM');
     await w2.kill('SIGTERM');

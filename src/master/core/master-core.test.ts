@@ -404,6 +404,29 @@ describe('restore', () => {
     expect(jobsSent(b.clHello(hello('w2'), T0 + 61_000))).toEqual([]);
   });
 
+  it('a worker freed while a restart ends what it found gets no attempt of a spent job', () => {
+    // ja's only attempt failed (its `ended` record is durable, its status not); jb's end part is
+    // stored but not ended. Ending jb on restore frees w2, which must not get ja again.
+    const a = new MasterCore({ maxAttempts: 1 });
+    const journal = [
+      ...persisted(a.commands([cmd('ja'), cmd('jb')], T0)),
+      ...persisted(a.clHello(hello('w1'), T0)),
+      ...persisted(a.clHello(hello('w2'), T0)),
+    ];
+    const fx = a.data(endPart('w1', 'ja', 1, 0, 'failed'), T0 + 10);
+    journal.push(...persisted(fx).filter((r) => r.t !== 'status'));
+    journal.push({ t: 'ended', record: finished(fx)[0]!.record });
+    journal.push(
+      ...persisted(a.data(endPart('w2', 'jb', 1, 0), T0 + 20)).filter((r) => r.t === 'end'),
+    );
+
+    const b = new MasterCore({ maxAttempts: 1 });
+    const restored = b.restore(journal, T0 + 60_000);
+    expect(b.state.jobs.get('ja')).toMatchObject({ status: 'failed', attempts: 1 });
+    expect(b.state.jobs.get('jb')?.status).toBe('done');
+    expect(jobsSent(restored)).toEqual([]);
+  });
+
   it('a job whose last attempt was cut off gives up after a restart with the cutoff reason', () => {
     const journal: MasterRecord[] = [
       { t: 'job', id: 'j1', seq: 1, command: 'x', args: ['127.0.0.1'], timeoutS: 60 },

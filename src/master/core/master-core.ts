@@ -48,12 +48,13 @@ export class MasterCore {
       settleSchedules(ctx);
       // First jobs whose result is filed: no other attempt of theirs may end completed as well.
       finishFiledJobs(ctx);
-      // A crash between storing an attempt's last part and ending it leaves it complete: end it now.
+      // Before anything can hand out work: a job with every attempt spent must not get another.
+      failSpentJobs(ctx);
+      // A crash between storing an attempt's last part and ending it leaves it complete: end it
+      // now (one ending without results gives up on its job at the limit, as ever).
       for (const job of this.state.jobs.values()) {
         for (const attempt of [...job.receipts.keys()]) endIfComplete(ctx, job, attempt);
       }
-      // Last: an attempt ended just above may have been the one that spent a job's attempts.
-      failSpentJobs(ctx);
     });
   }
 

@@ -1,7 +1,7 @@
 import type { Ctx } from './context.ts';
 import { newJob } from './on-commands.ts';
 import { addSchedule } from './on-schedules.ts';
-import { failureReason, finishJob, requeueOrFail } from './scheduling.ts';
+import { failIfSpent, failureReason, finishJob } from './scheduling.ts';
 import type { MasterState } from './state.ts';
 import type { JobEntry, MasterRecord } from './types.ts';
 
@@ -120,10 +120,7 @@ export function finishFiledJobs(ctx: Ctx): void {
  * with the reason its last attempt ended (replay keeps it in `reason`).
  */
 export function failSpentJobs(ctx: Ctx): void {
-  for (const job of ctx.state.jobs.values()) {
-    if (job.status !== 'pending' || job.attempts < ctx.options.maxAttempts) continue;
-    requeueOrFail(ctx, job, job.reason || 'attempts spent before a restart', false);
-  }
+  for (const job of ctx.state.jobs.values()) if (job.status === 'pending') failIfSpent(ctx, job);
 }
 
 /** The journal reduced to what the current state needs, for compaction. */

@@ -20,17 +20,20 @@ export function assignJobs(ctx: Ctx): void {
   if (state.pending.size === 0) return;
   for (const worker of state.workers.values()) {
     while (worker.state !== 'INACTIVE' && worker.running.size < worker.slots) {
-      const job = nextPending(state);
+      const job = nextPending(ctx);
       if (!job) return;
       startAttempt(ctx, job, worker);
     }
   }
 }
 
-function nextPending(state: MasterState): JobEntry | undefined {
+function nextPending(ctx: Ctx): JobEntry | undefined {
+  const { state } = ctx;
   for (let id = state.pending.shift(); id !== undefined; id = state.pending.shift()) {
     const job = state.jobs.get(id);
-    if (job?.status === 'pending') return job;
+    // Checked here too, so the limit holds whatever order a restart ends what it finds in.
+    if (job?.status !== 'pending' || failIfSpent(ctx, job)) continue;
+    return job;
   }
   return undefined;
 }
@@ -119,6 +122,16 @@ export function requeueOrFail(ctx: Ctx, job: JobEntry, reason: string, head: boo
   if (head) ctx.state.pending.unshift(job.id);
   else ctx.state.pending.push(job.id);
   ctx.fx.log('info', 'job requeued', { job: job.id, next_attempt: job.attempts + 1, reason });
+}
+
+/**
+ * Gives up on a pending job that has had all its attempts, with the reason its last one ended.
+ * Only a restart leaves one (restore.ts, failSpentJobs).
+ */
+export function failIfSpent(ctx: Ctx, job: JobEntry): boolean {
+  if (job.attempts < ctx.options.maxAttempts) return false;
+  requeueOrFail(ctx, job, job.reason || 'attempts spent before a restart', false);
+  return true;
 }
 
 /**
