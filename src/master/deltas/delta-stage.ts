@@ -40,8 +40,13 @@ interface Compared {
   record: AttemptRecord;
   /** Null for an attempt that is not a completed scan: it only gets its `compared` record. */
   changes: JobChanges | null;
-  /** The changes were computed now (no whole changes file yet): to write, then log. */
-  fresh: boolean;
+  /**
+   * No history line yet: its changes file is written (again) and fsynced before the line, since
+   * a file a crash left whole may still be only in the page cache.
+   */
+  write: boolean;
+  /** The changes were computed now (no whole changes file yet): they are logged once written. */
+  computed: boolean;
   /** Its history line, unless history.jsonl already has it. */
   line: HistoryEntry | null;
 }
@@ -130,12 +135,14 @@ export class DeltaStage {
 
   /** Compares the attempt against `pending` and adds it there; writes nothing. */
   private async compareOne(record: AttemptRecord, pending: PendingIndex): Promise<Compared> {
-    if (record.status !== 'completed') return { record, changes: null, fresh: false, line: null };
+    if (record.status !== 'completed') {
+      return { record, changes: null, write: false, computed: false, line: null };
+    }
     const { store, index } = this.o;
     const dir = store.stateDir;
     const changes = await readUncomparedChanges(dir, record.job, record.attempt);
     if (changes !== null && index.has(record.job, record.attempt)) {
-      return { record, changes, fresh: false, line: null };
+      return { record, changes, write: false, computed: false, line: null };
     }
     const { hosts } = await store.readResult(record);
     const result = await compareAttempt(dir, pending, record, hosts, this.o.compare);
@@ -167,7 +174,7 @@ export class DeltaStage {
       down: result.down,
     };
     pending.add(line);
-    return { record, changes: found, fresh: changes === null, line };
+    return { record, changes: found, write: true, computed: changes === null, line };
   }
 
   /**
@@ -176,15 +183,15 @@ export class DeltaStage {
    * was, and the retry compares the batch again from the changes files that were completed.
    */
   private async commit(done: readonly Compared[]): Promise<void> {
-    const fresh = done.filter((c) => c.fresh);
-    if (fresh.length > 0) {
+    const writes = done.filter((c) => c.write);
+    if (writes.length > 0) {
       if (!this.changesDirReady) await ensureDir(changesDir(this.o.store.stateDir));
       this.changesDirReady = true;
       await writeChangesFiles(
         this.o.store.stateDir,
-        fresh.map((c) => c.changes as JobChanges),
+        writes.map((c) => c.changes as JobChanges),
       );
-      for (const c of fresh) this.log(c.changes as JobChanges);
+      for (const c of writes) if (c.computed) this.log(c.changes as JobChanges);
     }
     const lines = done.flatMap((c) => (c.line ? [c.line] : []));
     await this.history.append(lines);

@@ -55,14 +55,16 @@ export class HistoryAppender {
     if (entries.length === 0) return;
     const lines = entries.map((e) => `${JSON.stringify(e)}\n`).join('');
     const torn = !this.checked && (await endsTorn(this.path));
+    // Checked again after a failure: part of these lines may have reached the file.
+    this.checked = false;
     await appendFile(this.path, torn ? `\n${lines}` : lines);
-    this.checked = true;
     const fh = await open(this.path, 'r');
     try {
       await fh.sync();
     } finally {
       await fh.close();
     }
+    this.checked = true;
   }
 }
 
@@ -86,8 +88,9 @@ async function endsTorn(path: string): Promise<boolean> {
 }
 
 /**
- * Every entry, oldest first, duplicates dropped; none when the file does not exist. A torn last
- * line (a crash mid-append) is skipped: its attempt is compared again and appended anew.
+ * Every entry, oldest first, duplicates dropped; none when the file does not exist. A torn line
+ * (a crash mid-append; the next append ends it, so it may be followed by others) is skipped: its
+ * attempt is compared again and appended anew.
  */
 export async function* readHistory(stateDir: string): AsyncGenerator<HistoryEntry> {
   const seen = new Set<string>();
