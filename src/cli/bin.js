@@ -3,14 +3,19 @@
 // build step and `npx scanmesh` works as soon as `npm ci` has run.
 import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
+import { setTimeout } from 'node:timers';
 import { fileURLToPath } from 'node:url';
 import { missingNodeFlags } from './node-flags.js';
 
 /** Set for a relaunched worker: it is to go when the process that started it goes. */
 const RELAUNCHED = 'SCANMESH_RELAUNCHED';
+/** How long an orphaned worker's clean stop may take before it is killed. */
+const ORPHAN_STOP_MS = 30_000;
 
 const args = process.argv.slice(2);
-const missing = missingNodeFlags(args, process.execArgv);
+// Options in NODE_OPTIONS count as given too: the child inherits them.
+const given = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)];
+const missing = missingNodeFlags(args, given);
 if (missing.length > 0) {
   relaunch(missing);
 } else {
@@ -50,11 +55,18 @@ function relaunch(flags) {
 
 /**
  * The relaunching process is the one people and supervisors see and signal. Killed outright
- * (SIGKILL), it cannot pass that on, so its end closes the IPC channel, and the worker dies the
- * same way instead of running on unseen.
+ * (SIGKILL), it cannot pass that on, so its end closes the IPC channel, and the worker stops
+ * instead of running on unseen: with SIGTERM, so that its clean stop ends the nmap runs too (a
+ * SIGKILL would leave them scanning), and SIGKILL if that stop does not end it in time.
  */
 function goWithParent() {
   delete process.env[RELAUNCHED]; // not for nmap, nor for anything else it starts
   process.channel?.unref();
-  process.on('disconnect', () => process.kill(process.pid, 'SIGKILL'));
+  const stop = () => {
+    setTimeout(() => process.kill(process.pid, 'SIGKILL'), ORPHAN_STOP_MS).unref();
+    process.kill(process.pid, 'SIGTERM');
+  };
+  process.on('disconnect', stop);
+  // Loading this module took turns of the event loop: the channel may have closed meanwhile.
+  if (!process.connected) stop();
 }

@@ -18,9 +18,9 @@ function cleanEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
-function start(args: string[]) {
+function start(args: string[], env: NodeJS.ProcessEnv = {}) {
   const proc = spawn(process.execPath, [BIN, ...args], {
-    env: cleanEnv(),
+    env: { ...cleanEnv(), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const out = { stdout: '', stderr: '' };
@@ -73,7 +73,7 @@ describe.skipIf(process.platform !== 'linux')('bin.js relaunches a worker', () =
   });
 
   /** A worker started as `npx` would, trying a broker that refuses it until it is stopped. */
-  async function startWorker() {
+  async function startWorker(env: NodeJS.ProcessEnv = {}) {
     dir = await mkdtemp(join(tmpdir(), 'scanmesh-bin-'));
     const args = [
       'worker',
@@ -87,19 +87,24 @@ describe.skipIf(process.platform !== 'linux')('bin.js relaunches a worker', () =
       '--nmap',
       join(dir, 'no-nmap'),
     ];
-    const worker = start(args);
+    const worker = start(args, env);
     // Logged once the worker is up, its shutdown handler in place.
     await until('the worker to try the broker', () =>
       worker.out.stdout.includes('broker unreachable'),
     );
+    return { ...worker, args };
+  }
+
+  async function startRelaunchedWorker(env: NodeJS.ProcessEnv = {}) {
+    const worker = await startWorker(env);
     const [child, ...others] = await childrenOf(worker.proc.pid as number);
     expect(others).toEqual([]);
     started.push(child as number);
-    return { ...worker, args, child: child as number };
+    return { ...worker, child: child as number };
   }
 
   it("runs the worker under the worker's V8 options, and a SIGINT for it stops it cleanly", async () => {
-    const { proc, out, exited, args, child } = await startWorker();
+    const { proc, out, exited, args, child } = await startRelaunchedWorker();
     expect(await commandLine(child)).toEqual([
       process.execPath,
       ...WORKER_NODE_FLAGS,
@@ -112,8 +117,21 @@ describe.skipIf(process.platform !== 'linux')('bin.js relaunches a worker', () =
     expect(alive(child)).toBe(false);
   });
 
+  it('leaves an option NODE_OPTIONS gives to the person who gave it', async () => {
+    // Of the two, only the young generation's size is allowed in NODE_OPTIONS.
+    const { proc, exited, child } = await startRelaunchedWorker({
+      NODE_OPTIONS: '--max-semi-space-size=8',
+    });
+    const flags = (await commandLine(child)).filter((a) => a.startsWith('--') && a.includes('='));
+    expect(flags.filter((f) => WORKER_NODE_FLAGS.includes(f))).toEqual([
+      '--heap-growing-percent=20',
+    ]);
+    proc.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  });
+
   it('the worker goes too when the process that was started is killed outright', async () => {
-    const { proc, exited, child } = await startWorker();
+    const { proc, exited, child } = await startRelaunchedWorker();
     expect(alive(child)).toBe(true);
     proc.kill('SIGKILL');
     await exited;
