@@ -27,9 +27,10 @@ export function readHost(read: ElementReader, xml: string): HostResult {
 }
 
 /**
- * Builds a HostResult from sax events, keeping the reading the xml2js tree mapping had: of
- * `<status>`, `<hostnames>`, `<ports>`, `<times>`, `<os>`, `<hostscript>` (in a host) and of
- * `<state>`, `<service>` (in a port) only the first counts, and only direct children count.
+ * Builds a HostResult from element events (the scanner's, or sax's: xml-read.ts), keeping the
+ * reading the xml2js tree mapping had: of `<status>`, `<hostnames>`, `<ports>`, `<times>`, `<os>`,
+ * `<hostscript>` (in a host) and of `<state>`, `<service>` (in a port) only the first counts, and
+ * only direct children count.
  */
 class HostBuilder implements ElementVisitor {
   private readonly places: number[] = [];

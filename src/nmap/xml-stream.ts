@@ -39,8 +39,8 @@ type Phase = 'prolog' | 'body' | 'done';
 
 /**
  * How the stream reads each complete element it cut out. The driver below (splitting, guards,
- * phases, when meta is sent) is the same whatever reads the elements: here the sax readers, in the
- * differential test the retired xml2js mapping it holds them to.
+ * phases, when meta is sent) is the same whatever reads the elements: here our readers
+ * (xml-read.ts), in the differential test the retired xml2js mapping it holds them to.
  */
 export interface NmapElementReaders<Root, Info> {
   /** The `<nmaprun .../>` start tag's attributes; null for the bare tag of a refused run. */
@@ -51,7 +51,7 @@ export interface NmapElementReaders<Root, Info> {
   runStats(xml: string): RunStats;
 }
 
-function saxReaders(): NmapElementReaders<Attributes, Attributes> {
+function elementReaders(): NmapElementReaders<Attributes, Attributes> {
   const read = createElementReader();
   return {
     root(xml) {
@@ -74,7 +74,7 @@ export function createNmapXmlParser(
   handlers: NmapXmlHandlers,
   limits: NmapXmlLimits = {},
 ): NmapXmlParser {
-  return createNmapXmlStream(saxReaders(), handlers, limits);
+  return createNmapXmlStream(elementReaders(), handlers, limits);
 }
 
 /** The stream with the given element readers (see NmapElementReaders). */
