@@ -124,7 +124,9 @@ describe('deltas, end to end', () => {
         previous_job: first.job,
       },
     ]);
-    expect(rows[1]).toMatchObject({ before: 'closed', noisy: 0 });
+    // The port is free at random; nmap names a closed one from its services table, where some
+    // ports are listed as "unknown": "closed" or "closed <name>".
+    expect(rows[1]).toMatchObject({ before: expect.stringMatching(/^closed( |$)/), noisy: 0 });
     expect(rows[1]?.after).toMatch(/^open/);
 
     const bodies = await eventually(
