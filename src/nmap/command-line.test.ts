@@ -1,20 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { isScanmeshError, type ErrorCode } from '../errors.ts';
+import type { ErrorCode } from '../errors.ts';
 import { parseCommandLine, tokenize } from './command-line.ts';
 import { DEFAULT_POLICY } from './policy.ts';
+import { codeOf } from './testkit.ts';
 
 const NOT_RISKY =
   'and not (broadcast or brute or dos or exploit or external or fuzzer or intrusive or malware)';
-
-function codeOf(fn: () => unknown): ErrorCode | 'no error' {
-  try {
-    fn();
-  } catch (err) {
-    if (isScanmeshError(err)) return err.code;
-    throw err;
-  }
-  return 'no error';
-}
 
 describe('tokenize', () => {
   const good: [string, string[]][] = [

@@ -9,6 +9,7 @@ import {
   type CheckedCommand,
   type Policy,
 } from './policy.ts';
+import { codeOf } from './testkit.ts';
 
 const SCOPE = {
   allow: ['127.0.0.0/8', '::1/128', '10.0.0.0/8', '192.168.1.0/24', 'fe80::/10', '2001:db8::/32'],
@@ -20,16 +21,6 @@ const NOT_RISKY =
 
 function run(line: string, policy: Policy = POLICY): CheckedCommand {
   return checkArgs(tokenize(line), policy);
-}
-
-function codeOf(fn: () => unknown): ErrorCode | 'no error' {
-  try {
-    fn();
-  } catch (err) {
-    if (isScanmeshError(err)) return err.code;
-    throw err;
-  }
-  return 'no error';
 }
 
 /** Good command lines and exactly what nmap is given. The targets always come last. */

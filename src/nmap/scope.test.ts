@@ -9,16 +9,7 @@ import {
   type ScopeConfig,
 } from './scope.ts';
 import { formatAddress, parseIPv6, parseTarget } from './targets.ts';
-
-function codeOf(fn: () => unknown): ErrorCode | 'no error' {
-  try {
-    fn();
-  } catch (err) {
-    if (isScanmeshError(err)) return err.code;
-    throw err;
-  }
-  return 'no error';
-}
+import { codeOf } from './testkit.ts';
 
 const inScope = (target: string, scope: ScopeConfig): ErrorCode | 'no error' =>
   codeOf(() => checkTargets([target], scope));

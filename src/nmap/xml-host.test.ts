@@ -1,18 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { isScanmeshError } from '../errors.ts';
 import { readHost } from './xml-host.ts';
 import { createElementReader } from './xml-read.ts';
+import { codeOf } from './testkit.ts';
 
 const hostOf = (xml: string) => readHost(createElementReader(), xml);
-
-function codeOf(run: () => unknown): string {
-  try {
-    run();
-  } catch (err) {
-    return isScanmeshError(err) ? err.code : String(err);
-  }
-  return 'no error';
-}
 
 describe('readHost', () => {
   it('fills what nmap left out with empty strings, empty lists and nulls', () => {

@@ -1,18 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { isScanmeshError } from '../errors.ts';
 import { createElementReader } from './xml-read.ts';
 import { mapMeta, readRootAttributes, readRunStats } from './xml-run.ts';
+import { codeOf } from './testkit.ts';
 
 const read = createElementReader();
-
-function codeOf(run: () => unknown): string {
-  try {
-    run();
-  } catch (err) {
-    return isScanmeshError(err) ? err.code : String(err);
-  }
-  return 'no error';
-}
 
 describe('mapMeta and readRunStats', () => {
   it('requires the run start time', () => {
