@@ -50,7 +50,7 @@ describe('the InfluxDB outbox', () => {
       retryMaxMs: 10,
     });
     const compare = async (record: AttemptRecord) => {
-      await store.markCompared(record);
+      await store.markCompared([record]);
       outbox.compared(record);
       while (store.outbox.has(`${record.job}#${record.attempt}`)) {
         await new Promise((r) => setTimeout(r, 5));
@@ -79,8 +79,8 @@ describe('the InfluxDB outbox', () => {
   it('after a restart, writes what was compared but not written, and nothing twice', async () => {
     const first = await open();
     for (const job of ['a', 'b', 'c']) await first.store.finish(rec(job), []);
-    await first.store.markCompared(rec('a'));
-    await first.store.markCompared(rec('b'));
+    await first.store.markCompared([rec('a')]);
+    await first.store.markCompared([rec('b')]);
     await first.store.markWritten([rec('a')]);
     await first.outbox.stop();
     await first.store.close();

@@ -129,12 +129,8 @@ export class MasterStore {
     return !this.uncompared.has(key(record.job, record.attempt));
   }
 
-  async markCompared(record: AttemptRecord): Promise<void> {
-    await this.markComparedAll([record]);
-  }
-
   /** One journal append for a batch; resolves once every record is durable. */
-  async markComparedAll(records: readonly AttemptRecord[]): Promise<void> {
+  async markCompared(records: readonly AttemptRecord[]): Promise<void> {
     const compared = this.journal.append(
       records.map((r) => ({ t: 'compared', job: r.job, attempt: r.attempt })),
     );

@@ -1,7 +1,7 @@
 import { open, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { HostDelta } from '../../delta/index.ts';
-import { ensureDir, fsyncDir, writeFileAtomic } from '../../storage/atomic-file.ts';
+import { fsyncDir } from '../../storage/atomic-file.ts';
 
 /**
  * `<state-dir>/changes/<job>~<attempt>.json`: what one attempt changed, written once when the
@@ -77,15 +77,6 @@ export async function writeChangesFiles(
     await Promise.all(paths.map((p) => rm(p, { force: true }).catch(() => undefined)));
     throw err;
   }
-}
-
-/** Replaces the file atomically, for single writes (tests, tools). */
-export async function writeChanges(stateDir: string, changes: JobChanges): Promise<void> {
-  await ensureDir(changesDir(stateDir));
-  await writeFileAtomic(
-    changesPath(stateDir, changes.job, changes.attempt),
-    JSON.stringify(changes),
-  );
 }
 
 /** The attempt's changes, or null when it has not been compared (or was not a completed scan). */

@@ -201,7 +201,7 @@ export class DeltaStage {
     for (const c of done) {
       if (c.changes && c.changes.hosts.length > 0) await this.o.notify(c.changes);
     }
-    if (done.length > 0) await this.o.store.markComparedAll(done.map((c) => c.record));
+    if (done.length > 0) await this.o.store.markCompared(done.map((c) => c.record));
   }
 
   private log(changes: JobChanges): void {

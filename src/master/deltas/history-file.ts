@@ -30,11 +30,6 @@ export function historyPath(stateDir: string): string {
   return join(stateDir, HISTORY_FILE);
 }
 
-/** Appends one line and fsyncs it: the line must be durable before the attempt counts as compared. */
-export async function appendHistory(stateDir: string, entry: HistoryEntry): Promise<void> {
-  await new HistoryAppender(stateDir).append([entry]);
-}
-
 /**
  * Appends lines to history.jsonl for one writer (the master's delta stage). A crash leaves the
  * lines up to some point, the last maybe torn: appends are sequential, and ext4 (data=ordered, its

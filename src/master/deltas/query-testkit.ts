@@ -10,8 +10,8 @@ import {
 import { rawXml } from '../../delta/fixture-pairs.ts';
 import { parseNmapXml } from '../../nmap/xml-stream.ts';
 import { resultPath, type StoredResult } from '../result-files.ts';
-import { writeChanges } from './changes-file.ts';
-import { appendHistory } from './history-file.ts';
+import { changesDir, writeChangesFiles } from './changes-file.ts';
+import { HistoryAppender } from './history-file.ts';
 
 /**
  * A master state dir for `scanmesh diff` tests, in the format the master writes (result-files.ts,
@@ -73,25 +73,30 @@ export async function writeStore(
       if (gone !== null) deltas.push(gone);
     }
     const parent = run.parent ?? null;
-    await writeChanges(dir, {
-      job: run.job,
-      attempt,
-      parent,
-      command: record.command,
-      worker: record.worker,
-      at,
-      hosts: deltas.filter((d) => d.changes.length > 0 || d.noisy),
-    });
+    await mkdir(changesDir(dir), { recursive: true });
+    await writeChangesFiles(dir, [
+      {
+        job: run.job,
+        attempt,
+        parent,
+        command: record.command,
+        worker: record.worker,
+        at,
+        hosts: deltas.filter((d) => d.changes.length > 0 || d.noisy),
+      },
+    ]);
     const listed = (state: string) =>
       scan.hosts.filter((h) => h.state === state).map((h) => h.address);
-    await appendHistory(dir, {
-      job: run.job,
-      attempt,
-      parent,
-      at,
-      up: listed('up'),
-      down: listed('down'),
-    });
+    await new HistoryAppender(dir).append([
+      {
+        job: run.job,
+        attempt,
+        parent,
+        at,
+        up: listed('up'),
+        down: listed('down'),
+      },
+    ]);
   }
 }
 
