@@ -58,6 +58,7 @@ function harness() {
   const durable: string[] = [];
   const sent: string[] = [];
   const logged: string[] = [];
+  const filing: string[] = [];
   const failures: unknown[] = [];
   let unsynced: { name: string; resolve: () => void }[] = [];
   const files = new Map<
@@ -90,7 +91,10 @@ function harness() {
     order: journalOrder(),
     append: (records) =>
       Promise.all(records.map((r) => issue(describeRecord(r)))).then(() => undefined),
-    fileResult: (record) => file(record.job).promise,
+    fileResult: (record) => {
+      filing.push(record.job);
+      return file(record.job).promise;
+    },
     ended: (record) => issue(`ended ${record.job}`),
     publish: (out) =>
       void sent.push(`${out.message.kind} ${'job' in out.message ? out.message.job : ''}`),
@@ -103,6 +107,7 @@ function harness() {
     durable,
     sent,
     logged,
+    filing,
     failures,
     ports,
     run: (effects: Effect[]) => runEffects(effects, ports),
@@ -164,6 +169,23 @@ describe('effects runner', () => {
     await h.sync();
     await step;
     expect(h.logged).toEqual(['job done', 'job started']);
+    expect(h.failures).toEqual([]);
+  });
+
+  it('starts a results file only once the step has made its end part durable and acked it', async () => {
+    const h = harness();
+    const endJ1 = end('j1');
+    const step = h.run([persist(endJ1), ack('j1', [endJ1]), finish('j1'), persist(status('j1'))]);
+    await settle();
+    // The file's fsync would share the disk with the journal's, which the DATA_ACK waits for.
+    expect(h.filing).toEqual([]);
+    await h.sync();
+    expect(h.sent).toEqual(['DATA_ACK j1']);
+    expect(h.filing).toEqual(['j1']);
+    await h.fileDone('j1');
+    await h.sync();
+    await step;
+    expect(h.durable).toEqual(['end j1', 'ended j1', 'status j1']);
     expect(h.failures).toEqual([]);
   });
 
