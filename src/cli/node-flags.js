@@ -24,14 +24,20 @@ export const WORKER_NODE_FLAGS = Object.freeze([
   '--heap-growing-percent=20',
 ]);
 
+/** --inspect, --inspect-brk, --inspect-wait, with or without a host:port. */
+const INSPECTOR = /^--inspect(-brk|-wait)?(=|$)/;
+
 /**
  * The worker's options that this node was started without, for a `scanmesh` command line: none
  * for another command, or for a worker that has them (the unit, compose, a relaunch). An option
- * given with a value of its own counts as given: the person who set it wins.
+ * given with a value of its own counts as given: the person who set it wins. None either under an
+ * inspector: a relaunch would leave the debugger attached to a process that only passes signals
+ * on, and the worker's own inspector would find the port taken.
  */
 export function missingNodeFlags(args, execArgv) {
   const command = args.find((arg) => !arg.startsWith('-'));
   if (command !== 'worker') return [];
+  if (execArgv.some((given) => INSPECTOR.test(given))) return [];
   return WORKER_NODE_FLAGS.filter((flag) => {
     const name = flag.split('=')[0];
     return !execArgv.some((given) => given === name || given.startsWith(`${name}=`));

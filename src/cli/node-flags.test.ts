@@ -20,6 +20,13 @@ describe('missingNodeFlags', () => {
     const name = (first as string).split('=')[0] as string;
     expect(missingNodeFlags(['worker'], [`${name}=64`])).toEqual(rest);
   });
+
+  it('relaunches nothing under an inspector, so the debugger stays on the worker', () => {
+    for (const flag of ['--inspect', '--inspect-brk=127.0.0.1:9230', '--inspect-wait']) {
+      expect(missingNodeFlags(['worker'], [flag])).toEqual([]);
+    }
+    expect(missingNodeFlags(['worker'], ['--inspect-port=9230'])).toEqual(WORKER_NODE_FLAGS);
+  });
 });
 
 describe('WORKER_NODE_FLAGS', () => {
