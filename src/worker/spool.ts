@@ -1,7 +1,6 @@
 import { join } from 'node:path';
 import { ScanmeshError } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import type { JobRef } from '../protocol/messages/common.ts';
 import { partKey, type Data } from '../protocol/messages/data.ts';
 import type { LineInfo } from '../storage/journal.ts';
 import type { PartRef } from './core/backlog.ts';
@@ -38,8 +37,6 @@ export interface Spool {
   read(job: string, attempt: number, seq: number): Promise<Buffer | null>;
   /** Durable, unacknowledged parts in the order they were put (references, not bodies). */
   pending(): PartRef[];
-  /** The distinct attempts that still have pending parts, in order of their first pending part. */
-  held(): JobRef[];
   /** Number of pending parts. */
   readonly size: number;
   /** Waits for writes and a running compaction, then closes the file. */
@@ -187,15 +184,6 @@ class FileSpool implements Spool {
       .sorted()
       .filter((p) => p.durable)
       .map(({ job, attempt, seq, bytes }) => ({ job, attempt, seq, bytes }));
-  }
-
-  held(): JobRef[] {
-    const seen = new Map<string, JobRef>();
-    for (const { job, attempt } of this.pending()) {
-      const key = `${job}#${attempt}`;
-      if (!seen.has(key)) seen.set(key, { job, attempt });
-    }
-    return [...seen.values()];
   }
 
   async close(): Promise<void> {
