@@ -23,6 +23,8 @@ export interface InfluxdHandle {
   readonly port: number;
   /** The temp dir holding config, meta, data and wal. Removed by `stop()`. */
   readonly dataDir: string;
+  /** The running influxd's process id; null while paused or stopped. */
+  readonly pid: number | null;
   /** Kill influxd and remove its temp dir. Safe to call twice. */
   stop(): Promise<void>;
   /** Kill influxd but keep its data and port, for outage tests. */
@@ -156,6 +158,9 @@ export async function startInfluxd(options: InfluxdOptions = {}): Promise<Influx
     url: `http://127.0.0.1:${port}`,
     port,
     dataDir,
+    get pid() {
+      return current?.pid ?? null;
+    },
     pause,
     resume,
     restart: async () => {

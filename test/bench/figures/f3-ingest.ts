@@ -4,10 +4,11 @@ import type { IPoint } from 'influx';
 import { createInfluxWriter } from '../../../src/storage/influx-writer.ts';
 import { EMPTY_TALLY, hostPoints, scanPoint, tallyHost } from '../../../src/storage/points.ts';
 import { attemptRecord } from '../../harness/results.ts';
+import { MS_PER_TICK, processTicks } from '../lib/breakdown.ts';
 import type { BenchContext } from '../lib/context.ts';
 import { captureInflux, createDatabase, postLines } from '../lib/influx-raw.ts';
 import { nmapXml } from '../lib/nmap-xml.ts';
-import { fmtNum, median, nowMs } from '../lib/stats.ts';
+import { fmtNum, median, nowMs, sleep } from '../lib/stats.ts';
 import { ratio, verdict, type Row } from '../table.ts';
 
 /** Points per write, as the master's outbox batches them (master.ts: batchPoints). */
@@ -36,17 +37,33 @@ export async function figure3(ctx: BenchContext): Promise<Row[]> {
 
   // Alternating rounds, medians: influxd's speed drifts as its index grows and the disk flushes.
   // Who goes first alternates too, since influxd is still busy with a round after answering it.
+  // Each round also starts once influxd has finished the last one's background work (snapshots,
+  // compactions), which otherwise lands on whichever round comes next.
   const rounds = ctx.options.quick ? 2 : 3;
   const raw: number[] = [];
   const ours: number[] = [];
+  const influxCpu: string[] = [];
+  const pid = ctx.influxd.pid;
+  const influxMs = () => (pid === null ? 0 : processTicks(pid).own * MS_PER_TICK);
+  const timed = async (who: string, run: () => Promise<number>) => {
+    await untilIdle(influxMs);
+    const cpu0 = influxMs();
+    const ms = await run();
+    influxCpu.push(`${who} ${(influxMs() - cpu0) / 1000} s`);
+    return points / (ms / 1000);
+  };
   const rawRound = async (r: number) => {
     await createDatabase(url, `bench_raw_${r}`);
-    const t0 = nowMs();
-    await postLines(url, `bench_raw_${r}`, bodies);
-    raw.push(points / ((nowMs() - t0) / 1000));
+    raw.push(
+      await timed('raw', async () => {
+        const t0 = nowMs();
+        await postLines(url, `bench_raw_${r}`, bodies);
+        return nowMs() - t0;
+      }),
+    );
   };
   const ourRound = async (r: number) => {
-    ours.push(points / ((await pipeline(xml, url, `bench_ingest_${r}`)) / 1000));
+    ours.push(await timed('ours', () => pipeline(xml, url, `bench_ingest_${r}`)));
   };
   for (let r = 0; r < rounds; r++) {
     const [first, second] = r % 2 === 0 ? [rawRound, ourRound] : [ourRound, rawRound];
@@ -62,7 +79,8 @@ export async function figure3(ctx: BenchContext): Promise<Row[]> {
     `${fmtNum(points)} points from ${fmtNum(hosts)} hosts (${(xml.length / 2 ** 20).toFixed(1)} MB ` +
       `XML); pipeline alone, into a stand-in server: ${fmtNum(alone)} points/s; overlapped with ` +
       `the raw write it could reach at most ${fmtNum(bound)} points/s; ` +
-      `rounds ours ${ours.map((v) => fmtNum(v)).join(', ')}, raw ${raw.map((v) => fmtNum(v)).join(', ')}`,
+      `rounds ours ${ours.map((v) => fmtNum(v)).join(', ')}, raw ${raw.map((v) => fmtNum(v)).join(', ')}; ` +
+      `influxd's CPU per round: ${influxCpu.join(', ')}`,
   );
   return [
     {
@@ -121,4 +139,19 @@ async function pipeline(xml: Buffer, url: string, database: string): Promise<num
   await send(points);
   await writing;
   return nowMs() - started;
+}
+
+/**
+ * Waits until influxd has used under a tenth of a core for 300 ms, or 20 s have passed: a round
+ * should not pay for the previous round's work.
+ */
+async function untilIdle(cpuMs: () => number): Promise<void> {
+  const until = nowMs() + 20_000;
+  let last = cpuMs();
+  while (nowMs() < until) {
+    await sleep(300);
+    const now = cpuMs();
+    if (now - last <= 30) return;
+    last = now;
+  }
 }

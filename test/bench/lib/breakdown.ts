@@ -93,16 +93,16 @@ export function cpuWindow(workerPids: readonly number[]): CpuWindow {
 }
 
 /** /proc reports CPU in USER_HZ ticks, which Linux fixes at 100 a second for user space. */
-const MS_PER_TICK = 10;
+export const MS_PER_TICK = 10;
 
-interface ProcessTicks {
+export interface ProcessTicks {
   /** utime + stime. */
   own: number;
   /** cutime + cstime: children it waited for, and theirs. */
   reaped: number;
 }
 
-function processTicks(pid: number): ProcessTicks {
+export function processTicks(pid: number): ProcessTicks {
   // The command name, in parentheses, may hold spaces: fields are counted after its ')'.
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const f = stat
