@@ -273,7 +273,7 @@ describe('effects runner', () => {
       jobMsg('j1', [assignJ1b], 'w2'),
       persist(assign('j2')),
     ]);
-    // Step 2, while j1's results file is still being written: a CL_HELLO without j2 cuts it off,
+    // Step 2, while j1's results file is not written yet: a CL_HELLO without j2 cuts it off,
     // and a deadline cuts off j1's attempt 2.
     const step2 = h.run([
       persist({ t: 'cutoff', job: 'j2', attempt: 1, reason: 'lost' }),

@@ -29,9 +29,9 @@ export function journalOrder(): JournalOrder {
  * Carries out one step's effects. Each record is issued as soon as the earlier records it must
  * follow are issued (journal-order.ts), without waiting for them to be durable, so the journal's
  * group commit gathers the records of many steps into one fsync; an `ended` record also waits for
- * its results file. That file is started only once what the step did before it is durable and
- * sent (the end part's record and its DATA_ACK): its fsync on the same disk would otherwise delay
- * the journal's, and the worker's ack with it. It is written alongside other steps' files.
+ * its results file. That file is started only once the job's records so far are durable (the end
+ * part's, which its DATA_ACK waits for): its fsync on the same disk would otherwise delay the
+ * journal's, and the worker's ack with it. It is written alongside other jobs' files.
  * A message leaves once the records it announces are durable (the effect's `after`), and after
  * the earlier messages to the same worker, so a JOB does not wait for a results file the same step
  * writes for another job. Log lines come last, once all of the step's writes are durable and its
@@ -52,8 +52,7 @@ export function runEffects(effects: readonly Effect[], ports: EffectPorts): Prom
         break;
       }
       case 'finish': {
-        const before = Promise.all(done);
-        const filed = before.then(() => ports.fileResult(e.record, e.hosts));
+        const filed = order.jobDurable(e.record.job).then(() => ports.fileResult(e.record, e.hosts));
         done.push(
           order.write(endedKeys(e.record.job), () => ports.ended(e.record, e.hosts), filed),
         );
