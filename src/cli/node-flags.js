@@ -3,7 +3,8 @@
 /**
  * V8 options every worker runs with, however it is started: the systemd unit and the compose
  * service pass them on node's command line, `npx scanmesh worker` relaunches itself with them
- * (bin.js), and the benchmark starts its workers with them, so figure 4b measures what ships.
+ * (bin.js; not under --inspect, where it runs with V8's defaults), and the benchmark starts its
+ * workers with them, so figure 4b measures what ships.
  *
  * A worker holds little (the spool is on disk, the send window bounds what is in flight), but at
  * nmap's pace it turns its whole output over in short-lived objects and buffers. With V8's

@@ -22,7 +22,12 @@ describe('missingNodeFlags', () => {
   });
 
   it('relaunches nothing under an inspector, so the debugger stays on the worker', () => {
-    for (const flag of ['--inspect', '--inspect-brk=127.0.0.1:9230', '--inspect-wait']) {
+    for (const flag of [
+      '--inspect',
+      '--inspect=9229',
+      '--inspect-brk=127.0.0.1:9230',
+      '--inspect-wait',
+    ]) {
       expect(missingNodeFlags(['worker'], [flag])).toEqual([]);
     }
     expect(missingNodeFlags(['worker'], ['--inspect-port=9230'])).toEqual(WORKER_NODE_FLAGS);
