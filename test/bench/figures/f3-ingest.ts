@@ -1,7 +1,7 @@
 import { pino } from 'pino';
 import { createNmapXmlParser } from '../../../src/nmap/xml-stream.ts';
 import type { IPoint } from 'influx';
-import { createInfluxWriter } from '../../../src/storage/influx-writer.ts';
+import { createInfluxWriter, type InfluxWriter } from '../../../src/storage/influx-writer.ts';
 import { EMPTY_TALLY, hostPoints, scanPoint, tallyHost } from '../../../src/storage/points.ts';
 import { attemptRecord } from '../../harness/results.ts';
 import { MS_PER_TICK, processTicks } from '../lib/breakdown.ts';
@@ -30,26 +30,27 @@ export async function figure3(ctx: BenchContext): Promise<Row[]> {
 
   // The exact bodies the writer sends, captured once, so the raw run posts the same points.
   const capture = await captureInflux();
-  const cpuOnly = await pipeline(xml, capture.url, 'captured');
+  const cpuOnly = await pipeline(xml, writerFor(capture.url, 'captured'));
   const bodies = [...capture.bodies];
   await capture.close();
   const points = bodies.reduce((n, b) => n + b.split('\n').length, 0);
 
   // Alternating rounds, medians: influxd's speed drifts as its index grows and the disk flushes.
-  // Who goes first alternates too, since influxd is still busy with a round after answering it.
-  // Each round also starts once influxd has finished the last one's background work (snapshots,
-  // compactions), which otherwise lands on whichever round comes next.
+  // Each round starts once influxd has finished the last one's background work (snapshots,
+  // compactions), which otherwise lands on whichever round comes next; its database is made
+  // before that.
   const rounds = ctx.options.quick ? 2 : 3;
   const raw: number[] = [];
   const ours: number[] = [];
   const influxCpu: string[] = [];
   const pid = ctx.influxd.pid;
-  const influxMs = () => (pid === null ? 0 : processTicks(pid).own * MS_PER_TICK);
   const timed = async (who: string, run: () => Promise<number>) => {
-    await untilIdle(influxMs);
-    const cpu0 = influxMs();
+    const idle = await untilIdle(pid);
+    const cpu0 = influxdCpuMs(pid);
     const ms = await run();
-    influxCpu.push(`${who} ${(influxMs() - cpu0) / 1000} s`);
+    const cpu1 = influxdCpuMs(pid);
+    const cpu = cpu0 === null || cpu1 === null ? '?' : `${(cpu1 - cpu0) / 1000} s`;
+    influxCpu.push(`${who} ${cpu}${idle ? '' : ' (started busy)'}`);
     return points / (ms / 1000);
   };
   const rawRound = async (r: number) => {
@@ -63,7 +64,9 @@ export async function figure3(ctx: BenchContext): Promise<Row[]> {
     );
   };
   const ourRound = async (r: number) => {
-    ours.push(await timed('ours', () => pipeline(xml, url, `bench_ingest_${r}`)));
+    const writer = writerFor(url, `bench_ingest_${r}`);
+    await writer.ensureDatabase();
+    ours.push(await timed('ours', () => pipeline(xml, writer)));
   };
   for (let r = 0; r < rounds; r++) {
     const [first, second] = r % 2 === 0 ? [rawRound, ourRound] : [ourRound, rawRound];
@@ -101,11 +104,9 @@ export async function figure3(ctx: BenchContext): Promise<Row[]> {
  * writes, so parsing goes on while a batch is being written, with one write in flight at a time
  * as in the outbox. Each chunk yields to the event loop, as a stream's data event would, so the
  * write's socket work and InfluxDB's answer are not held up behind the parser. Resolves with the
- * elapsed ms, database included.
+ * elapsed ms.
  */
-async function pipeline(xml: Buffer, url: string, database: string): Promise<number> {
-  const writer = createInfluxWriter({ url, database, logger: pino({ level: 'silent' }) });
-  if (database !== 'captured') await writer.ensureDatabase();
+async function pipeline(xml: Buffer, writer: InfluxWriter): Promise<number> {
   const record = attemptRecord({ job: 'j-bench-1', worker: 'w1', command: '-sV 127.0.0.0/8' });
   const started = nowMs();
   let points: IPoint[] = [];
@@ -141,17 +142,32 @@ async function pipeline(xml: Buffer, url: string, database: string): Promise<num
   return nowMs() - started;
 }
 
+function writerFor(url: string, database: string): InfluxWriter {
+  return createInfluxWriter({ url, database, logger: pino({ level: 'silent' }) });
+}
+
+/** influxd's CPU time so far, ms; null when it cannot be read (no /proc, influxd gone). */
+function influxdCpuMs(pid: number | null): number | null {
+  if (pid === null) return null;
+  try {
+    return processTicks(pid).own * MS_PER_TICK;
+  } catch {
+    return null;
+  }
+}
+
 /**
- * Waits until influxd has used under a tenth of a core for 300 ms, or 20 s have passed: a round
- * should not pay for the previous round's work.
+ * Waits until influxd has used under a tenth of a core for 300 ms: a round should not pay for
+ * the previous round's work. False when it was still busy after 20 s, or its CPU is unknown.
  */
-async function untilIdle(cpuMs: () => number): Promise<void> {
+async function untilIdle(pid: number | null): Promise<boolean> {
   const until = nowMs() + 20_000;
-  let last = cpuMs();
-  while (nowMs() < until) {
+  let last = influxdCpuMs(pid);
+  while (last !== null && nowMs() < until) {
     await sleep(300);
-    const now = cpuMs();
-    if (now - last <= 30) return;
+    const now = influxdCpuMs(pid);
+    if (now !== null && now - last <= 30) return true;
     last = now;
   }
+  return false;
 }
