@@ -39,7 +39,7 @@ export async function figure3(ctx: BenchContext): Promise<Row[]> {
   // Each round starts once influxd has finished the last one's background work (snapshots,
   // compactions), which otherwise lands on whichever round comes next; its database is made
   // before that.
-  const rounds = ctx.options.quick ? 2 : 3;
+  const rounds = ctx.options.quick ? 2 : 5;
   const raw: number[] = [];
   const ours: number[] = [];
   const influxCpu: string[] = [];
