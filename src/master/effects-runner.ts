@@ -52,7 +52,9 @@ export function runEffects(effects: readonly Effect[], ports: EffectPorts): Prom
         break;
       }
       case 'finish': {
-        const filed = order.jobDurable(e.record.job).then(() => ports.fileResult(e.record, e.hosts));
+        const filed = order
+          .jobDurable(e.record.job)
+          .then(() => ports.fileResult(e.record, e.hosts));
         done.push(
           order.write(endedKeys(e.record.job), () => ports.ended(e.record, e.hosts), filed),
         );
