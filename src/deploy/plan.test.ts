@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { missingNodeFlags, WORKER_NODE_FLAGS } from '../cli/node-flags.js';
 import { isScanmeshError } from '../errors.ts';
+import { codeOf } from '../testkit.ts';
 import type { Action } from './actions.ts';
 import { applyActions } from './apply.ts';
 import type { HostFacts } from './common.ts';
@@ -38,15 +39,6 @@ const fileOf = (actions: Action[], path: string) => {
   const a = actions.find((x) => x.kind === 'file' && x.path === path);
   if (!a || a.kind !== 'file') throw new Error(`no file ${path}`);
   return a;
-};
-const codeOf = (fn: () => unknown) => {
-  try {
-    fn();
-  } catch (err) {
-    if (isScanmeshError(err)) return err.code;
-    throw err;
-  }
-  return 'no error';
 };
 
 describe('planWorkerInstall', () => {

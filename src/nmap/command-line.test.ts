@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { ErrorCode } from '../errors.ts';
 import { parseCommandLine, tokenize } from './command-line.ts';
 import { DEFAULT_POLICY } from './policy.ts';
-import { codeOf } from './testkit.ts';
+import { codeOf } from '../testkit.ts';
 
 const NOT_RISKY =
   'and not (broadcast or brute or dos or exploit or external or fuzzer or intrusive or malware)';

@@ -9,7 +9,7 @@ import {
   type CheckedCommand,
   type Policy,
 } from './policy.ts';
-import { codeOf } from './testkit.ts';
+import { codeOf } from '../testkit.ts';
 
 const SCOPE = {
   allow: ['127.0.0.0/8', '::1/128', '10.0.0.0/8', '192.168.1.0/24', 'fe80::/10', '2001:db8::/32'],

@@ -9,7 +9,7 @@ import {
   type ScopeConfig,
 } from './scope.ts';
 import { formatAddress, parseIPv6, parseTarget } from './targets.ts';
-import { codeOf } from './testkit.ts';
+import { codeOf } from '../testkit.ts';
 
 const inScope = (target: string, scope: ScopeConfig): ErrorCode | 'no error' =>
   codeOf(() => checkTargets([target], scope));

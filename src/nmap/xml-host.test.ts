@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { readHost } from './xml-host.ts';
 import { createElementReader } from './xml-read.ts';
-import { codeOf } from './testkit.ts';
+import { codeOf } from '../testkit.ts';
 
 const hostOf = (xml: string) => readHost(createElementReader(), xml);
 

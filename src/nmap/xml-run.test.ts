@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createElementReader } from './xml-read.ts';
 import { mapMeta, readRootAttributes, readRunStats } from './xml-run.ts';
-import { codeOf } from './testkit.ts';
+import { codeOf } from '../testkit.ts';
 
 const read = createElementReader();
 

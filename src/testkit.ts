@@ -1,6 +1,6 @@
-import { isScanmeshError, type ErrorCode } from '../errors.ts';
+import { isScanmeshError, type ErrorCode } from './errors.ts';
 
-/** What the nmap module's tests assert on: the stable code a call fails with, or 'no error'. */
+/** What tests assert on: the stable code a call fails with, or 'no error'. */
 export function codeOf(fn: () => unknown): ErrorCode | 'no error' {
   try {
     fn();
