@@ -26,6 +26,10 @@ export async function createDatabase(url: string, db: string): Promise<void> {
   await call(url, 'POST', `/query?q=${encodeURIComponent(`CREATE DATABASE "${db}"`)}`);
 }
 
+export async function dropDatabase(url: string, db: string): Promise<void> {
+  await call(url, 'POST', `/query?q=${encodeURIComponent(`DROP DATABASE "${db}"`)}`);
+}
+
 /** POSTs each body (line protocol, ns precision) in order, one at a time. */
 export async function postLines(url: string, db: string, bodies: readonly string[]): Promise<void> {
   for (const body of bodies) {
