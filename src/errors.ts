@@ -25,6 +25,7 @@ export const ErrorCodes = {
   SCANMESH_WEBHOOK_REFUSED:
     'a webhook receiver refused a notification for good (other 4xx, redirect); set aside in dead/webhooks',
   SCANMESH_BAD_SIGNATURE: 'a job was not signed by the pinned master key',
+  SCANMESH_STALE_JOB: 'a signed job was stamped before one the worker already accepted (a replay)',
   SCANMESH_AUTH_FAILED: 'an MQTT client offered missing, unknown or wrong credentials',
   SCANMESH_NOT_AUTHORIZED:
     'an MQTT client tried a client id, will, publish or subscribe its role does not allow',

@@ -37,7 +37,11 @@ const ack = (job: string, after: After, to = 'w1'): Effect =>
   );
 const jobMsg = (job: string, after: After, to = 'w1'): Effect =>
   publish(
-    { to, channel: 'jobs', message: { kind: 'JOB', job, attempt: 1, args: [], timeoutS: 1 } },
+    {
+      to,
+      channel: 'jobs',
+      message: { kind: 'JOB', job, attempt: 1, stamp: 1, args: [], timeoutS: 1 },
+    },
     after,
   );
 const log = (msg: string): Effect => ({ type: 'log', level: 'info', msg, data: {} });
@@ -45,6 +49,7 @@ const log = (msg: string): Effect => ({ type: 'log', level: 'info', msg, data: {
 function describeRecord(r: MasterRecord): string {
   if (r.t === 'ended') return `ended ${r.record.job}`;
   if (r.t === 'schedule' || r.t === 'unschedule') return `${r.t} ${r.line}`;
+  if (r.t === 'stamp') return `stamp ${r.stamp}`;
   return `${r.t} ${r.t === 'job' ? r.id : r.job}`;
 }
 

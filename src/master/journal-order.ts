@@ -24,6 +24,7 @@ export function keysOf(record: MasterRecord): Keys {
   switch (record.t) {
     case 'schedule':
     case 'unschedule':
+    case 'stamp':
       return 'barrier';
     case 'job':
       return record.run ? 'barrier' : [jobKey(record.id)];

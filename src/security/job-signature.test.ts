@@ -13,6 +13,7 @@ const job: Job = {
   kind: 'JOB',
   job: 'j-abc-1',
   attempt: 1,
+  stamp: 1_700_000_000_000,
   args: ['-sT', '-p', '22', '127.0.0.1'],
   timeoutS: 60,
 };
@@ -30,7 +31,7 @@ describe('job signatures', () => {
 
   it('the signed bytes do not depend on the key order the sender used', () => {
     const reordered = JSON.parse(
-      '{"timeoutS":60,"args":["-sT","-p","22","127.0.0.1"],"attempt":1,"job":"j-abc-1","kind":"JOB"}',
+      '{"timeoutS":60,"args":["-sT","-p","22","127.0.0.1"],"stamp":1700000000000,"attempt":1,"job":"j-abc-1","kind":"JOB"}',
     ) as Job;
     expect(signedBytes(reordered, scope)).toEqual(signedBytes(job, scope));
     const signed = sign(job, master.privateKey, scope);
@@ -52,6 +53,8 @@ describe('job signatures', () => {
     const tampered: Job[] = [
       { ...signed, job: 'j-abc-2' },
       { ...signed, attempt: 2 },
+      // A replay with a fresh stamp would pass the worker's stamp check.
+      { ...signed, stamp: signed.stamp + 1 },
       { ...signed, args: ['-sT', '-p', '23', '127.0.0.1'] },
       { ...signed, args: [...signed.args, '127.0.0.2'] },
       { ...signed, timeoutS: 61 },

@@ -23,7 +23,7 @@ export interface SignatureScope {
 export type Signable = Job | Cancel;
 
 /** Bump when the signed bytes change shape, so old and new signatures never verify each other. */
-const DOMAIN = 'scanmesh-sig/1';
+const DOMAIN = 'scanmesh-sig/2';
 
 /** An Ed25519 signature is 64 bytes: 88 base64 characters ending in "==". */
 const SIG_PATTERN = /^[A-Za-z0-9+/]{86}==$/;
@@ -31,8 +31,10 @@ const SIG_PATTERN = /^[A-Za-z0-9+/]{86}==$/;
 // If JOB or CANCEL gains a field, these stop compiling until `signedBytes` covers it: a field
 // outside the signature is a field a forger may set freely.
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-const jobFieldsSigned: Same<keyof Job, 'kind' | 'job' | 'attempt' | 'args' | 'timeoutS' | 'sig'> =
-  true;
+const jobFieldsSigned: Same<
+  keyof Job,
+  'kind' | 'job' | 'attempt' | 'stamp' | 'args' | 'timeoutS' | 'sig'
+> = true;
 const cancelFieldsSigned: Same<keyof Cancel, 'kind' | 'job' | 'attempt' | 'reason' | 'sig'> = true;
 void jobFieldsSigned;
 void cancelFieldsSigned;
@@ -41,7 +43,9 @@ void cancelFieldsSigned;
 export function signedBytes(message: Signable, scope: SignatureScope): Buffer {
   const head = [DOMAIN, scope.topicRoot, scope.worker, message.kind, message.job, message.attempt];
   const body =
-    message.kind === 'JOB' ? [...head, message.args, message.timeoutS] : [...head, message.reason];
+    message.kind === 'JOB'
+      ? [...head, message.stamp, message.args, message.timeoutS]
+      : [...head, message.reason];
   return Buffer.from(JSON.stringify(body), 'utf8');
 }
 

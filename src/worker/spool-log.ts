@@ -161,13 +161,21 @@ export class SpoolLog<T> {
    * is appended while it runs; `onSwitch` is called in the turn appends move to the new file, so
    * the caller can move its offsets before anything else reads them. It rejects, leaving the old
    * file in use, if the copy fails; a failure after the switch fails the log for good.
+   * `carry`: records that no live line holds but the new file must (the spool's JOB stamp).
    */
-  async compact(live: LineColumns, onSwitch: (moved: Switch) => void): Promise<void> {
+  async compact(
+    live: LineColumns,
+    onSwitch: (moved: Switch) => void,
+    carry: readonly T[] = [],
+  ): Promise<void> {
     if (this.#compacting) throw new Error('one compaction at a time');
     this.#compacting = true;
     this.#flush();
     const old = this.#acquire(this.#current.gen);
     const from = this.#written;
+    // Appended after `from`, so the catch-up below copies them into the new file. A failure to
+    // write them fails the log, which the compaction then reports.
+    for (const record of carry) this.append(record).durable.catch(() => undefined);
     const tmpPath = `${this.#path}.rewrite.tmp`; // the journal's loader removes one a crash left
     let tmp: FileHandle | null = null;
     let switched = false;

@@ -147,6 +147,37 @@ describe('spool', () => {
     expect(keys(reopened.pending())).toEqual(['j-crash-1#1#99']);
   });
 
+  it("keeps the highest JOB stamp of its master across restarts, and ignores another master's", async () => {
+    const first = await openSpool(dir, { master: 'SHA256:a' });
+    expect(first.acceptedStamp).toBe(0);
+    await first.keepStamp(1000);
+    await first.keepStamp(900); // lower: nothing to keep
+    await first.keepStamp(1001);
+    await first.close();
+    expect(await fileLines()).toBe(2);
+    const again = await openSpool(dir, { master: 'SHA256:a' });
+    expect(again.acceptedStamp).toBe(1001);
+    await again.close();
+    const other = await openSpool(dir, { master: 'SHA256:b' });
+    open.push(other);
+    expect(other.acceptedStamp).toBe(0);
+  });
+
+  it('carries the stamp into the file a compaction writes, also when everything was acked', async () => {
+    const spool = await openSpool(dir, { master: 'SHA256:a' });
+    await spool.keepStamp(5000);
+    let parts = 0;
+    while ((await fileBytes()) < 64 * 1024) await spool.put(hostPart(parts++));
+    await Promise.all(Array.from({ length: parts }, (_, seq) => spool.ack('j-crash-1', 1, seq)));
+    await spool.close(); // waits for the compaction
+    expect(await readFile(join(dir, SPOOL_FILE), 'utf8')).toBe(
+      '{"stamp":5000,"master":"SHA256:a"}\n',
+    );
+    const reopened = await openSpool(dir, { master: 'SHA256:a' });
+    open.push(reopened);
+    expect([reopened.acceptedStamp, reopened.size]).toEqual([5000, 0]);
+  });
+
   it('rewrites only live parts once the file passes the threshold and twice the live size', async () => {
     const spool = await spoolAt(dir, 16 * 1024);
     for (let seq = 0; seq < 200; seq++) await spool.put(hostPart(seq));

@@ -13,7 +13,11 @@ import { SpoolLog, type Switch } from './spool-log.ts';
  * a part lives on disk from the moment it exists until the master has stored it: a crash, a
  * reboot or a long broker outage loses nothing, and on restart `pending()` is what to resend.
  *
- * On disk it is a journal of `put` and `ack` records. Acked parts are dead weight, so the file is
+ * It also keeps the highest JOB stamp the worker accepted from its master (`keepStamp`), so a
+ * JOB captured and replayed after a restart is refused: one short line per job, fdatasynced as
+ * soon as it is appended (the job does not wait for it), and carried over by every compaction.
+ *
+ * On disk it is a journal of `put`, `ack` and `stamp` records. Acked parts are dead weight, so the file is
  * rewritten with only the live parts when everything is acked (it becomes empty) and it holds at
  * least TRUNCATE_EMPTY_AT_BYTES, or when it is larger than `compactAtBytes` and more than twice
  * the live parts.
@@ -39,6 +43,13 @@ export interface Spool {
   pending(): PartRef[];
   /** Number of pending parts. */
   readonly size: number;
+  /** The highest JOB stamp kept for this spool's master; 0 if none. */
+  readonly acceptedStamp: number;
+  /**
+   * Keeps a JOB stamp for the next start. Resolves once durable; the job need not wait for that,
+   * its first part's put waits for it anyway (one fdatasync covers all earlier lines).
+   */
+  keepStamp(stamp: number): Promise<void>;
   /** Waits for writes and a running compaction, then closes the file. */
   close(): Promise<void>;
 }
@@ -50,6 +61,11 @@ export interface SpoolOptions {
   fsync?: boolean;
   /** Where a failed (background) compaction is reported; the spool keeps working without it. */
   log?: Logger;
+  /**
+   * Whose JOB stamps count: the pinned master key's fingerprint. Stamps kept under another (the
+   * worker was given a new master) are ignored, as that master's stamps start from its own clock.
+   */
+  master?: string;
 }
 
 const DEFAULTS = {
@@ -64,12 +80,14 @@ const PUT_PREFIX = '{"put":';
 const KEY_WITHIN_BYTES = 512;
 
 type Ack = { job: string; attempt: number; seq: number };
-type SpoolRecord = { put: Data } | { ack: Ack };
+type Stamp = { stamp: number; master: string };
+type SpoolRecord = { put: Data } | { ack: Ack } | Stamp;
 
 export async function openSpool(dir: string, options: SpoolOptions = {}): Promise<Spool> {
   const config = {
     compactAtBytes: options.compactAtBytes ?? DEFAULTS.compactAtBytes,
     fsync: options.fsync ?? DEFAULTS.fsync,
+    master: options.master ?? '',
   };
   if (!Number.isSafeInteger(config.compactAtBytes) || config.compactAtBytes < 0) {
     throw new ScanmeshError(
@@ -81,6 +99,7 @@ export async function openSpool(dir: string, options: SpoolOptions = {}): Promis
   const index = new SpoolIndex();
   let offset = 0;
   let puts = 0;
+  let stamp = 0;
   const onRecord = (record: SpoolRecord, { line, bytes }: LineInfo): void => {
     if (isPut(record)) {
       // A repeated put counts from its latest position, as at run time.
@@ -88,13 +107,18 @@ export async function openSpool(dir: string, options: SpoolOptions = {}): Promis
       index.set({ job, attempt, seq, offset, bytes, put: puts++ }, true);
     } else if (isAck(record)) {
       index.delete(record.ack.job, record.ack.attempt, record.ack.seq);
+    } else if (isStamp(record)) {
+      if (record.master === config.master) stamp = Math.max(stamp, record.stamp);
     } else {
       throw new ScanmeshError('SCANMESH_STORE_FAILED', `${path} line ${line}: not a spool record`);
     }
     offset += bytes;
   };
   const log = await SpoolLog.open<SpoolRecord>(path, { fsync: config.fsync, onRecord });
-  const spool = new FileSpool(path, log, index, puts, config.compactAtBytes, options.log);
+  const spool = new FileSpool(path, log, index, puts, config.compactAtBytes, options.log, {
+    stamp,
+    master: config.master,
+  });
   spool.compactIfWorthIt(); // a crash may have come between an ack and its compaction
   return spool;
 }
@@ -121,6 +145,8 @@ class FileSpool implements Spool {
   readonly #unlanded = new Map<Promise<void>, (string | number)[]>();
   #compaction: Promise<void> | null = null;
   #closed = false;
+  /** The highest stamp kept, and whose. */
+  readonly #stamp: Stamp;
 
   constructor(
     path: string,
@@ -129,6 +155,7 @@ class FileSpool implements Spool {
     puts: number,
     compactAtBytes: number,
     logger: Logger | undefined,
+    stamp: Stamp,
   ) {
     this.#path = path;
     this.#log = log;
@@ -136,10 +163,21 @@ class FileSpool implements Spool {
     this.#puts = puts;
     this.#compactAtBytes = compactAtBytes;
     this.#logger = logger;
+    this.#stamp = { ...stamp };
   }
 
   get size(): number {
     return this.#index.durableCount;
+  }
+
+  get acceptedStamp(): number {
+    return this.#stamp.stamp;
+  }
+
+  keepStamp(stamp: number): Promise<void> {
+    if (stamp <= this.#stamp.stamp) return Promise.resolve();
+    this.#stamp.stamp = stamp;
+    return this.#log.append({ ...this.#stamp }).durable;
   }
 
   put(message: Data): Promise<void> {
@@ -209,7 +247,9 @@ class FileSpool implements Spool {
       this.#index.move(lines, from, to);
       this.#gen = gen;
     };
-    this.#compaction = this.#log.compact(lines, onSwitch).then(
+    // No live line holds the stamp: the new file gets it again, or a restart would forget it.
+    const carry = this.#stamp.stamp > 0 ? [{ ...this.#stamp }] : [];
+    this.#compaction = this.#log.compact(lines, onSwitch, carry).then(
       () => {
         this.#compaction = null;
         this.compactIfWorthIt(); // everything may have been acked while it ran
@@ -280,6 +320,12 @@ function isPut(record: unknown): record is { put: Data } {
 
 function isAck(record: unknown): record is { ack: Ack } {
   return isObject(record) && isPartRef((record as { ack?: unknown }).ack);
+}
+
+function isStamp(record: unknown): record is Stamp {
+  if (!isObject(record)) return false;
+  const { stamp, master } = record as Partial<Record<keyof Stamp, unknown>>;
+  return Number.isSafeInteger(stamp) && typeof master === 'string';
 }
 
 function isPartRef(value: unknown): value is Ack {

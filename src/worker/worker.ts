@@ -71,10 +71,17 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
   else
     log.info({ masterKey: fingerprint(masterKey) }, 'jobs must be signed by the pinned master key');
   // security: job signatures (end)
-  const spool = await openSpool(o.stateDir, { log });
+  const master = masterKey ? fingerprint(masterKey) : 'unsigned';
+  const spool = await openSpool(o.stateDir, { log, master });
   const version = await nmapVersion(o.nmapPath).catch(() => 'unknown');
   const core = new WorkerCore(
-    { id: o.id, nmapVersion: version, slots: o.slots, resendAfterMs: o.resendAfterMs },
+    {
+      id: o.id,
+      nmapVersion: version,
+      slots: o.slots,
+      resendAfterMs: o.resendAfterMs,
+      acceptedStamp: spool.acceptedStamp,
+    },
     spool.pending(),
   );
   log.info({ nmap: version, slots: o.slots, spooled: spool.size }, 'worker starting');
@@ -140,6 +147,9 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
           break;
         case 'forget':
           write(spool.ack(e.job, e.attempt, e.seq), writes);
+          break;
+        case 'stamp':
+          write(spool.keepStamp(e.stamp), writes);
           break;
         case 'run':
           run(e.job);

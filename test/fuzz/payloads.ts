@@ -120,6 +120,7 @@ export function job(r: Prng): JsonObject {
     kind: 'JOB',
     job: jobId(r),
     attempt: r.between(1, 1000),
+    stamp: r.between(1, 2 ** 41),
     args: ['-sT', '-Pn', '-p', String(r.between(1, 65535)), '127.0.0.1'],
     timeoutS: r.between(1, 7 * 24 * 3600),
   };

@@ -34,10 +34,13 @@ describe('signed jobs', () => {
   let wire: TestClient;
   const workers = new Map<string, { worker: RunningWorker; log: MemoryLog }>();
 
+  // Rising, and above what a master of this file stamped before (its clock).
+  let stamp = 0;
   const jobFor = (id: string, port = '1'): Job => ({
     kind: 'JOB',
     job: id,
     attempt: 1,
+    stamp: (stamp = Math.max(stamp + 1, Date.now())),
     args: ['-sT', '-Pn', '-p', port, '127.0.0.1'],
     timeoutS: 60,
   });
@@ -127,6 +130,40 @@ describe('signed jobs', () => {
     expect(badSignatures('wB', 'j-replayed-1')).toHaveLength(1);
     expect(received('wB', 'j-replayed-1')).toEqual([]);
     expect(dataOf('j-replayed-1')).toEqual([]);
+  });
+
+  it('refuses a captured JOB replayed after the worker restarted and forgot the attempt', async () => {
+    const captured = signedFor(jobFor('j-once-1'), 'wA');
+    await send('wA', captured);
+    await until(() => ended('j-once-1') !== undefined, 'the job to end');
+    // Everything wA sent, acknowledged as a master would: it then holds nothing of the job.
+    const parts = wire.received.filter((m) => m.topic === `${root}workers/wA/data`);
+    for (const { payload } of parts) {
+      const { job, attempt, seq } = decode(payload, ['DATA']);
+      const ack = { kind: 'DATA_ACK', job, attempt, seq, outcome: 'stored' } as const;
+      await wire.client.publishAsync(`${root}workers/wA/ack`, encode(ack), { qos: 1 });
+    }
+    const before = workers.get('wA')!;
+    await until(() => before.worker.core.pending === 0, 'the parts to be acknowledged');
+    await before.worker.stop();
+    const log = memoryLog();
+    const worker = await testWorker({
+      id: 'wA',
+      brokerPort: broker.port,
+      stateDir: join(dir.path, 'wA'),
+      masterKey: master.publicKey,
+      nmapPath: nmap,
+      logger: log.logger,
+    });
+    await worker.ready;
+    workers.set('wA', { worker, log });
+    await send('wA', captured);
+    await sentinel('wA', 'j-sentinel-3');
+    expect(log.withCode('SCANMESH_STALE_JOB')).toEqual([
+      expect.objectContaining({ level: 40, job: 'j-once-1', stamp: captured.stamp }),
+    ]);
+    expect(received('wA', 'j-once-1')).toEqual([]);
+    expect(dataOf('j-once-1').filter((d) => d.msg.part === 'end')).toHaveLength(1);
   });
 
   it('refuses a forged CANCEL: the scan keeps running until the master cancels it', async () => {

@@ -113,6 +113,36 @@ describe('assignment', () => {
     expect(assign).toBeLessThan(publish);
   });
 
+  it('stamps each JOB above the last, at least the clock, across restarts and compactions', () => {
+    const stamps = (fx: Effect[]) => jobsSent(fx).map((j) => (j.kind === 'JOB' ? j.stamp : 0));
+    const a = new MasterCore();
+    const journal = [
+      ...persisted(
+        a.commands(
+          ['j1', 'j2', 'j3', 'j4', 'j5'].map((id) => cmd(id)),
+          T0,
+        ),
+      ),
+    ];
+    const first = a.clHello(hello('w1', { slots: 3 }), T0);
+    journal.push(...persisted(first));
+    // Three in one ms: the clock's ms, then one more each.
+    expect(stamps(first)).toEqual([T0, T0 + 1, T0 + 2]);
+    // A restart whose clock went back still stamps above the journal's last.
+    const b = new MasterCore();
+    b.restore(journal, T0 - 60_000);
+    expect(stamps(b.clHello(hello('w2'), T0 - 60_000))).toEqual([T0 + 3]);
+    // So does one from the compacted journal, where no assign record keeps a stamp.
+    const c = new MasterCore();
+    c.restore(b.snapshot(), T0 - 60_000);
+    expect(stamps(c.clHello(hello('w3'), T0 - 60_000))).toEqual([T0 + 4]);
+    // And a later clock is taken as it is.
+    const d = new MasterCore();
+    d.restore(c.snapshot(), T0 + 3_600_000);
+    d.commands([cmd('j6')], T0 + 3_600_000);
+    expect(stamps(d.clHello(hello('w4'), T0 + 3_600_000))).toEqual([T0 + 3_600_000]);
+  });
+
   it('does not hand work to an INACTIVE worker', () => {
     const core = new MasterCore();
     core.clHello(hello('w1'), T0);

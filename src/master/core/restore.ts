@@ -23,12 +23,14 @@ export function applyRecord(state: MasterState, r: MasterRecord): void {
   }
   if (r.t === 'schedule') return void addSchedule(state.schedules, r);
   if (r.t === 'unschedule') return void state.schedules.delete(r.line);
+  if (r.t === 'stamp') return void (state.lastStamp = Math.max(state.lastStamp, r.stamp));
   if (r.t === 'ended' || r.t === 'written' || r.t === 'compared') return applyEnded(state, r);
   const job = state.jobs.get(r.job);
   if (!job) return;
   switch (r.t) {
     case 'assign':
     case 'adopt':
+      if (r.t === 'assign') state.lastStamp = Math.max(state.lastStamp, r.stamp ?? 0);
       job.attempts = Math.max(job.attempts, r.attempt);
       job.live.set(r.attempt, { worker: r.worker, deadline: r.deadline, since: 0 });
       if (job.status === 'pending') state.setStatus(job, 'running');
@@ -126,6 +128,7 @@ export function failSpentJobs(ctx: Ctx): void {
 /** The journal reduced to what the current state needs, for compaction. */
 export function snapshotRecords(state: MasterState): MasterRecord[] {
   const out: MasterRecord[] = [];
+  if (state.lastStamp > 0) out.push({ t: 'stamp', stamp: state.lastStamp });
   // Before the jobs: replaying a run's job finds its schedule.
   for (const { line, spec, template, anchor } of state.schedules.values()) {
     out.push({ t: 'schedule', line, spec, template, anchor });

@@ -41,16 +41,27 @@ function nextPending(ctx: Ctx): JobEntry | undefined {
 function startAttempt(ctx: Ctx, job: JobEntry, worker: WorkerEntry): void {
   const attempt = job.attempts + 1;
   const deadline = deadlineFor(ctx, job);
+  // The clock's ms keep stamps above those of an earlier run whose journal is gone; the +1 keeps
+  // them rising when many jobs start in one ms or the clock steps back.
+  const stamp = Math.max(ctx.state.lastStamp + 1, Math.floor(ctx.now));
+  ctx.state.lastStamp = stamp;
   job.attempts = attempt;
   ctx.state.setStatus(job, 'running');
   job.live.set(attempt, { worker: worker.id, deadline, since: ctx.now });
   worker.running.set(job.id, attempt);
-  const assign = ctx.fx.persist({ t: 'assign', job: job.id, attempt, worker: worker.id, deadline });
+  const assign = ctx.fx.persist({
+    t: 'assign',
+    job: job.id,
+    attempt,
+    worker: worker.id,
+    deadline,
+    stamp,
+  });
   ctx.fx.publish(
     {
       to: worker.id,
       channel: 'jobs',
-      message: { kind: 'JOB', job: job.id, attempt, args: job.args, timeoutS: job.timeoutS },
+      message: { kind: 'JOB', job: job.id, attempt, stamp, args: job.args, timeoutS: job.timeoutS },
     },
     [assign],
   );

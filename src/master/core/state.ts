@@ -14,6 +14,8 @@ export class MasterState {
   readonly pending = new JobQueue();
   nextSeq = 1;
   round = 0;
+  /** The last JOB stamp given (protocol/messages/job.ts): the next must be above it. */
+  lastStamp = 0;
 
   addJob(job: JobEntry): void {
     this.jobs.set(job.id, job);

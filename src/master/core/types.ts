@@ -122,7 +122,10 @@ export type MasterRecord =
   | { t: 'schedule'; line: string; spec: string; template: CommandEntry[]; anchor: number }
   /** A recurring line left the commands file: no more runs. */
   | { t: 'unschedule'; line: string }
-  | { t: 'assign'; job: string; attempt: number; worker: string; deadline: number }
+  /** `stamp`: the JOB's; left out by compaction and by journals older than stamps. */
+  | { t: 'assign'; job: string; attempt: number; worker: string; deadline: number; stamp?: number }
+  /** The last JOB stamp given, as compaction keeps it. */
+  | { t: 'stamp'; stamp: number }
   | { t: 'adopt'; job: string; attempt: number; worker: string; deadline: number }
   | { t: 'host'; job: string; attempt: number; worker: string; seq: number; host: HostResult }
   | { t: 'end'; job: string; attempt: number; worker: string; end: DataEnd }

@@ -6,6 +6,12 @@ export const job = z.strictObject({
   kind: z.literal('JOB'),
   job: jobId,
   attempt,
+  /**
+   * Above every stamp the master gave before, to any worker, across its restarts (the master's
+   * clock in ms, or one more than the last stamp when that is ahead). A worker runs a JOB only if
+   * its stamp is above the highest it has accepted: a captured JOB replayed later is refused.
+   */
+  stamp: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
   args: z.array(z.string().max(4096)).min(1).max(256),
   timeoutS: z
     .number()

@@ -5,10 +5,14 @@ import type { Job } from '../../protocol/messages/job.ts';
 
 export const T0 = 1_700_000_000_000;
 
-export const testJob = (id = 'j1', attempt = 1): Job => ({
+let lastStamp = 0;
+
+/** Each job with a stamp above the ones before, as a master gives them. */
+export const testJob = (id = 'j1', attempt = 1, stamp = ++lastStamp): Job => ({
   kind: 'JOB',
   job: id,
   attempt,
+  stamp,
   args: ['-sT', '127.0.0.1'],
   timeoutS: 60,
 });

@@ -28,6 +28,8 @@ export type WorkerEffect =
   | { type: 'send'; message: Data }
   | { type: 'sendSpooled'; job: string; attempt: number; seq: number }
   | { type: 'forget'; job: string; attempt: number; seq: number }
+  /** Keep the JOB stamp accepted last, for the next start (the core refuses any not above it). */
+  | { type: 'stamp'; stamp: number }
   | { type: 'run'; job: Job }
   | { type: 'abort'; job: string; attempt: number; reason: string }
   | { type: 'log'; level: WorkerLogLevel; msg: string; data: Record<string, unknown> };

@@ -32,6 +32,25 @@ describe('worker core', () => {
     });
   });
 
+  it('runs a JOB only if its stamp is above the last one accepted, and has the stamp kept', () => {
+    const core = new WorkerCore({ ...opts, slots: 2, acceptedStamp: 500 });
+    const stale = core.job(job('j0', 1, 500), T0);
+    expect(of(stale, 'run')).toEqual([]);
+    expect(of(stale, 'log')[0]?.data).toMatchObject({ code: 'SCANMESH_STALE_JOB', stamp: 500 });
+    const fresh = core.job(job('j1', 1, 501), T0);
+    expect(fresh.map((e) => e.type)).toEqual(['stamp', 'log', 'run']);
+    expect(of(fresh, 'stamp')[0]?.stamp).toBe(501);
+    // A captured earlier JOB, though it names an attempt this worker never saw:
+    expect(of(core.job(job('j2', 1, 501), T0), 'run')).toEqual([]);
+    expect(of(core.job(job('j3', 1, 400), T0), 'run')).toEqual([]);
+    // Refused for want of a slot, a fresh JOB still moves the mark: it must not run later either.
+    expect(of(core.job(job('j4', 1, 600), T0), 'run')).toHaveLength(1);
+    const busy = core.job(job('j5', 1, 700), T0);
+    expect(busy.map((e) => e.type)).toEqual(['stamp', 'log']);
+    core.runEnded('j1', 1, outcome);
+    expect(of(core.job(job('j5', 1, 700), T0), 'run')).toEqual([]);
+  });
+
   it('spools each DATA part before sending it, hosts counting up and the end taking the last seq', () => {
     const core = new WorkerCore(opts);
     expect(of(core.job(job(), T0), 'run')).toHaveLength(1);

@@ -25,6 +25,8 @@ export interface WorkerCoreOptions {
   resendAfterMs: number;
   /** Flow control: how much may be on the wire at once; the rest waits in the spool, on disk. */
   window?: SendWindow;
+  /** The highest JOB stamp accepted before this start (the shell keeps it on disk); 0: none. */
+  acceptedStamp?: number;
 }
 
 /**
@@ -63,11 +65,14 @@ export class WorkerCore {
   private readonly backlog = new Backlog();
   /** Recently ended attempts, so a JOB the broker delivers twice does not run twice. */
   private readonly ended = new Set<string>();
+  /** A JOB must carry a stamp above this one (see protocol/messages/job.ts). */
+  private acceptedStamp: number;
 
   /** `spooled`: the parts a previous run left in the spool, in spool order. */
   constructor(options: WorkerCoreOptions, spooled: readonly PartRef[] = []) {
     this.options = options;
     this.window = options.window ?? DEFAULT_WINDOW;
+    this.acceptedStamp = options.acceptedStamp ?? 0;
     for (const part of spooled) this.backlog.push(part);
   }
 
@@ -97,10 +102,27 @@ export class WorkerCore {
     if (this.running.has(key) || this.ended.has(key) || this.holds(job.job, job.attempt)) {
       return [log('debug', 'job already known', { job: job.job, attempt: job.attempt })];
     }
+    // A JOB is delivered in the order its master stamped it, so one at or below the last stamp
+    // accepted was captured and sent again. Our next CL_HELLO will not list it: if a master did
+    // send it, it requeues the job under a new stamp.
+    if (job.stamp <= this.acceptedStamp) {
+      return [
+        log('warn', 'job refused: stamped before one already accepted (replayed?)', {
+          code: 'SCANMESH_STALE_JOB',
+          job: job.job,
+          attempt: job.attempt,
+          stamp: job.stamp,
+          accepted: this.acceptedStamp,
+        }),
+      ];
+    }
+    this.acceptedStamp = job.stamp;
+    const stamp: WorkerEffect = { type: 'stamp', stamp: job.stamp };
     if (this.running.size >= this.options.slots) {
       // The master assigns within our slots, so this is a crossing of messages. Our next CL_HELLO
       // will not list the job, and the master requeues it.
       return [
+        stamp,
         log('warn', 'job refused: all slots busy', {
           job: job.job,
           attempt: job.attempt,
@@ -110,6 +132,7 @@ export class WorkerCore {
     }
     this.running.set(key, { job, nextSeq: 0, startedAt: now });
     return [
+      stamp,
       log('info', 'job received', { job: job.job, attempt: job.attempt, args: job.args }),
       { type: 'run', job },
     ];
