@@ -1,5 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { appendFile, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -7,17 +7,22 @@ import {
   loopbackBroker,
   memoryLog,
   tempDir,
+  testMaster,
   testWorker,
   until,
   type MemoryLog,
 } from '../../test/harness/in-process.ts';
-import type { EmbeddedBroker } from '../broker/embedded.ts';
+import { pino } from 'pino';
+import { startEmbeddedBroker, type EmbeddedBroker } from '../broker/embedded.ts';
 import { connect, type TestClient } from '../broker/testkit.ts';
 import { systemClock } from '../clock.ts';
 import { DEFAULT_POLICY } from '../nmap/policy.ts';
 import { decode, encode } from '../protocol/codec.ts';
 import type { AttemptRecord } from '../storage/attempt.ts';
 import type { RunningWorker } from '../worker/worker.ts';
+import { parseCommandsFile } from './commands-file.ts';
+import { endPart } from './core/testkit.ts';
+import type { MasterRecord } from './core/types.ts';
 import { readStoredResult } from './result-files.ts';
 import { startMaster, type RunningMaster } from './master.ts';
 
@@ -123,5 +128,119 @@ describe('master on the local link', () => {
     const status = decode(reader.received[0]!.payload, ['S_STATUS']);
     expect(status.master).toBe('master');
     expect(status.workers.map((w) => w.id)).toEqual(['w1']);
+  });
+});
+
+describe('master restarted from its journal', () => {
+  it('sends the JOBs its restore hands out once the link is open, not into the void', async () => {
+    const dir = await tempDir('master-restore');
+    const broker = await loopbackBroker();
+    const wire = await connect({ url: `mqtt://127.0.0.1:${broker.port}` }, { clientId: 'tap' });
+    try {
+      await wire.client.subscribeAsync('scanmesh/v1/workers/+/jobs', { qos: 1 });
+      const commandsPath = join(dir.path, 'commands.txt');
+      const text = 'nmap -sT -p 1 127.0.0.1\nnmap -sT -p 2 127.0.0.1\n';
+      await writeFile(commandsPath, text);
+      const [j1, j2] = parseCommandsFile(text, DEFAULT_POLICY, 60).entries;
+      if (!j1 || !j2) throw new Error('two commands expected');
+      // A crash after j1's end part reached the journal, before its attempt was ended: the
+      // restore ends it, which frees w1 for j2.
+      const journal: MasterRecord[] = [
+        { t: 'job', ...j1, seq: 1 },
+        { t: 'job', ...j2, seq: 2 },
+        { t: 'assign', job: j1.id, attempt: 1, worker: 'w1', deadline: Date.now() + 60_000 },
+        { t: 'end', job: j1.id, attempt: 1, worker: 'w1', end: endPart('w1', j1.id, 1, 0) },
+      ];
+      const stateDir = join(dir.path, 'master');
+      await mkdir(stateDir, { recursive: true });
+      await writeFile(
+        join(stateDir, 'journal.jsonl'),
+        journal.map((r) => JSON.stringify(r) + '\n'),
+      );
+      const master = await testMaster({
+        broker,
+        stateDir,
+        commandsPath,
+        signingKey: null,
+        logger: memoryLog().logger,
+      });
+      try {
+        await until(() => wire.received.length > 0, 'a JOB on the wire');
+        const sent = decode(wire.received[0]!.payload, ['JOB']);
+        expect([wire.received[0]!.topic, sent.job]).toEqual(['scanmesh/v1/workers/w1/jobs', j2.id]);
+      } finally {
+        await master.stop();
+      }
+    } finally {
+      await wire.client.endAsync();
+      await broker.close();
+      await dir.remove();
+    }
+  });
+});
+
+describe('master on a broker that goes away', () => {
+  it('counts no unanswered hello rounds against its workers while it cannot reach the broker', async () => {
+    const dir = await tempDir('master-outage');
+    let broker = await loopbackBroker();
+    const port = broker.port;
+    const commandsPath = join(dir.path, 'commands.txt');
+    await writeFile(commandsPath, '');
+    const log = memoryLog('info');
+    const master = await startMaster({
+      masterId: 'master',
+      topicRoot: 'scanmesh/v1/',
+      broker: { url: `mqtt://127.0.0.1:${port}` },
+      commandsPath,
+      commandsPollMs: 50,
+      stateDir: join(dir.path, 'master'),
+      helloIntervalMs: 100,
+      jobTimeoutS: 60,
+      maxAttempts: 3,
+      policy: DEFAULT_POLICY,
+      influx: null,
+      clock: systemClock,
+      logger: log.logger,
+      onFatal: (err) => {
+        throw err;
+      },
+      signingKey: null,
+    });
+    try {
+      await master.ready;
+      const w1 = await connect({ url: `mqtt://127.0.0.1:${port}` }, { clientId: 'w1' });
+      const hello = {
+        kind: 'CL_HELLO',
+        worker: 'w1',
+        nmap: '7.93',
+        slots: 1,
+        running: [],
+        held: [],
+      };
+      await w1.client.publishAsync('scanmesh/v1/workers/w1/hello', encode(hello as never), {
+        qos: 1,
+      });
+      await until(() => master.core.state.workers.has('w1'), 'the master to know w1');
+      await w1.client.endAsync(true);
+      await broker.close();
+      // Ten hello intervals without a broker: two unanswered rounds would make w1 INACTIVE.
+      await until(() => log.records.some((r) => r.msg.startsWith('lost the broker')), 'the loss');
+      await new Promise((r) => setTimeout(r, 1000));
+      expect(master.core.state.workers.get('w1')?.state).toBe('WAITING');
+      broker = await startEmbeddedBroker({
+        port,
+        host: '127.0.0.1',
+        allowAnonymous: true,
+        logger: pino({ level: 'silent' }),
+      });
+      const connects = () =>
+        log.records.filter((r) => r.msg === 'connected to broker; discovering workers').length;
+      await until(() => connects() === 2, 'the master to reconnect', 15_000);
+      expect(master.core.state.workers.get('w1')).toMatchObject({ state: 'WAITING', counter: 1 });
+    } finally {
+      await master.stop();
+      await broker.close();
+      await dir.remove();
+    }
   });
 });

@@ -129,18 +129,25 @@ export async function startMaster(o: MasterOptions): Promise<RunningMaster> {
     retryMaxMs: 30_000,
   });
   let link: Link | null = null;
+  // Hello rounds count the workers' unanswered S_HELLOs: while the master cannot reach the broker
+  // no worker can answer, and counting on would mark them all INACTIVE.
+  let linkUp = false;
+  // Until the link is open (restore, the first read of the commands file) publishes wait here: a
+  // JOB the core hands out then is journaled as assigned and must still reach its worker.
+  const early: Outgoing[] = [];
   // Attempts the core has ended whose `ended` record is not yet in the journal. The core's snapshot
   // already counts them as ended, so compacting now could drop them from the outbox.
   let finishing = 0;
 
   const publish = (out: Outgoing) => {
+    if (!link) return void early.push(out);
     const topic = out.to === 'all' ? topics.sHello() : topics.worker(out.to, out.channel);
     // security: JOB/CANCEL signed for this one worker and mesh, so workers can refuse forgeries.
     const message =
       out.channel === 'jobs' && o.signingKey
         ? sign(out.message, o.signingKey, { topicRoot: topics.root, worker: out.to })
         : out.message;
-    link?.publish(topic, encode(message as never), out.channel === 'hello' ? 0 : 1);
+    link.publish(topic, encode(message as never), out.channel === 'hello' ? 0 : 1);
     o.onPublish?.(out);
   };
   // Keeps the journal in the order replay depends on (journal-order.ts).
@@ -208,6 +215,7 @@ export async function startMaster(o: MasterOptions): Promise<RunningMaster> {
     logger: log,
   });
   const helloRound = () => {
+    if (!linkUp) return;
     const now = o.clock.now();
     void apply(core.helloRound(now));
     // Retained, so `scanmesh status` gets the latest at once (broker/acl.ts allows this topic).
@@ -280,13 +288,19 @@ export async function startMaster(o: MasterOptions): Promise<RunningMaster> {
       filters: [topics.allWorkers('hello'), topics.allWorkers('bye'), topics.allWorkers('data')],
       onReady: () => {
         log.info({ root: topics.root }, 'connected to broker; discovering workers');
+        linkUp = true;
         void apply(core.connected(o.clock.now()));
         resolveReady();
+      },
+      onDown: () => {
+        if (linkUp) log.warn('lost the broker; hello rounds pause until it is back');
+        linkUp = false;
       },
       onMessage,
     },
     log,
   );
+  for (const out of early.splice(0)) publish(out);
 
   return {
     core,

@@ -13,6 +13,8 @@ export interface LinkHandlers {
   filters: readonly string[];
   /** Each time the filters are in place: once at start, again after every reconnect. */
   onReady(): void;
+  /** The connection to the broker dropped (never for a local broker); `onReady` follows it back. */
+  onDown?(): void;
   onMessage(topic: string, payload: Buffer): void;
 }
 
@@ -45,6 +47,7 @@ export function openLink(
       handlers.onReady();
     });
   });
+  client.on('close', () => handlers.onDown?.());
   client.on('reconnect', () => log.debug('reconnecting to broker'));
   superviseConnection(client, log); // retry forever with backoff; log why, once per reason
   client.on('message', (topic, payload) => handlers.onMessage(topic, payload));

@@ -336,6 +336,43 @@ describe('restore', () => {
     return steps.flatMap((s) => persisted(s(core)));
   }
 
+  it('a deadline that passed while the master was down leaves the worker time to report', () => {
+    // Assigned at T0 with a 300 s timeout; the master dies at T0+290 s, the worker finishes and
+    // spools at T0+295 s, and the master is back at T0+340 s, past the deadline (T0+330 s).
+    const a = new MasterCore({ maxAttempts: 1 });
+    const journal = journalOf(a, [
+      (c) => c.commands([cmd('j1')], T0),
+      (c) => c.clHello(hello('w1'), T0),
+    ]);
+    const b = new MasterCore({ maxAttempts: 1 });
+    b.restore(journal, T0 + 340_000);
+    const back = b.connected(T0 + 340_000);
+    expect(jobsSent(back)).toEqual([]);
+    expect(persisted(back).filter((r) => r.t === 'cutoff')).toEqual([]);
+    const fx = b.data(endPart('w1', 'j1', 1, 0), T0 + 342_000);
+    expect(finished(fx).map((f) => f.record.status)).toEqual(['completed']);
+    expect(b.state.jobs.get('j1')?.status).toBe('done');
+    // Silent beyond the grace, the attempt is cut off as ever.
+    const c = new MasterCore({ maxAttempts: 2 });
+    c.restore(journal, T0 + 340_000);
+    c.connected(T0 + 340_000);
+    const late = c.helloRound(T0 + 375_000);
+    expect(persisted(late).filter((r) => r.t === 'cutoff')).toHaveLength(1);
+  });
+
+  it('rounds the master could not send (broker lost) count against no worker', () => {
+    const core = new MasterCore();
+    core.commands([cmd('j1')], T0);
+    core.clHello(hello('w1'), T0);
+    core.helloRound(T0 + 5000);
+    core.helloRound(T0 + 10_000);
+    expect(core.state.workers.get('w1')?.counter).toBe(2);
+    // The broker comes back 400 s later, past the job's deadline: no round ran meanwhile.
+    const back = core.connected(T0 + 410_000);
+    expect(core.state.workers.get('w1')).toMatchObject({ state: 'ACTIVE', counter: 1 });
+    expect(persisted(back).filter((r) => r.t === 'cutoff')).toEqual([]);
+  });
+
   it('rebuilds jobs, live attempts and received parts; done jobs stay done', () => {
     const a = new MasterCore();
     const journal = journalOf(a, [

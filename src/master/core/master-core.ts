@@ -58,8 +58,20 @@ export class MasterCore {
     });
   }
 
-  /** The master (re)connected to the broker: discovery starts with an S_HELLO round. */
+  /**
+   * The master (re)connected to the broker, after a start or an outage: discovery starts with an
+   * S_HELLO round. Nothing the master could not hear meanwhile counts against a worker: missed
+   * rounds start over, and every running attempt gets at least the restart grace to report, or a
+   * deadline that passed while the master was down would cut off (and, at the attempt limit, fail)
+   * work whose results wait in the worker's spool.
+   */
   connected(now: number): Effect[] {
+    for (const worker of this.state.workers.values()) worker.counter = 0;
+    for (const job of this.state.jobs.values()) {
+      for (const live of job.live.values()) {
+        live.deadline = Math.max(live.deadline, now + this.options.restartGraceMs);
+      }
+    }
     return this.step(now, onHelloRound);
   }
 
