@@ -1,9 +1,11 @@
 import type { IPoint } from 'influx';
+import { mkdir, rename } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { systemClock } from '../clock.ts';
 import type { AttemptRecord } from '../storage/attempt.ts';
 import type { InfluxWriter } from '../storage/influx-writer.ts';
-import { memoryLog, tempDir } from '../../test/harness/in-process.ts';
+import { memoryLog, tempDir, until } from '../../test/harness/in-process.ts';
 import { attemptRecord, host } from '../../test/harness/results.ts';
 import { InfluxOutbox } from './influx-outbox.ts';
 import { MasterStore } from './store.ts';
@@ -97,5 +99,44 @@ describe('the InfluxDB outbox', () => {
     expect(again.scans).toEqual(['b', 'c']);
     await again.outbox.stop();
     await again.store.close();
+  });
+
+  it('finishes setting aside a result a crash interrupted, and writes the rest', async () => {
+    const first = await open();
+    for (const job of ['a', 'b']) await first.store.finish(rec(job), [host('127.0.0.1')]);
+    await first.store.markCompared([rec('a'), rec('b')]);
+    // markDead's rename to dead/, with the crash before its `written` record.
+    await mkdir(join(dir.path, 'dead'));
+    await rename(join(dir.path, 'results', 'a~1.json'), join(dir.path, 'dead', 'a~1.json'));
+    await first.outbox.stop();
+    await first.store.close();
+
+    const again = await open();
+    again.outbox.kick();
+    await until(() => again.store.outbox.size === 0, 'the outbox to empty');
+    expect(again.scans).toEqual(['b']);
+    await again.outbox.stop();
+    await again.store.close();
+    const third = await open();
+    expect(third.store.outbox.size).toBe(0);
+    await third.store.close();
+  });
+
+  it('retries a drain that failed on something other than InfluxDB', async () => {
+    const { store, outbox, scans } = await open();
+    await store.finish(rec('a'), [host('127.0.0.1')]);
+    await store.markCompared([rec('a')]);
+    const readResult = store.readResult.bind(store);
+    let failures = 1;
+    store.readResult = (record) => {
+      if (failures-- > 0)
+        return Promise.reject(Object.assign(new Error('EMFILE'), { code: 'EMFILE' }));
+      return readResult(record);
+    };
+    outbox.compared(rec('a'));
+    await until(() => store.outbox.size === 0, 'the outbox to empty');
+    expect(scans).toEqual(['a']);
+    await outbox.stop();
+    await store.close();
   });
 });

@@ -47,7 +47,12 @@ export class InfluxOutbox {
       retryMinMs: options.retryMinMs,
       retryMaxMs: options.retryMaxMs,
       drain: () => this.drain(),
-      failed: (err) => options.logger.error({ err }, 'outbox drain stopped unexpectedly'),
+      // Not InfluxDB (its errors are handled in `drain`): the store, say a full table of open
+      // files. Without a retry the outbox would wait for the next result to kick it.
+      failed: (err) => {
+        const retryMs = this.loop.retryLater();
+        options.logger.error({ err, retry_ms: retryMs }, 'outbox drain failed; retrying');
+      },
     });
   }
 
@@ -86,7 +91,16 @@ export class InfluxOutbox {
       const batch: AttemptRecord[] = [];
       const points: IPoint[] = [];
       for (const record of this.ready.values()) {
-        points.push(...(await this.pointsOf(record)));
+        const of = await this.pointsOf(record).catch(async (err: unknown) => {
+          if (!(await this.o.store.isSetAside(record))) throw err;
+          return null;
+        });
+        if (of === null) {
+          // Set aside before a crash, which came before it was marked written: finish that.
+          await this.written([record]);
+          continue;
+        }
+        points.push(...of);
         batch.push(record);
         if (points.length >= this.o.batchPoints) break;
       }

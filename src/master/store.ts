@@ -1,4 +1,4 @@
-import { readFile, rename, rm } from 'node:fs/promises';
+import { access, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { HostResult } from '../nmap/result.ts';
 import type { AttemptRecord } from '../storage/attempt.ts';
@@ -162,6 +162,20 @@ export class MasterStore {
     await rename(this.resultPath(record), to);
     await this.markWritten([record]);
     return to;
+  }
+
+  /**
+   * True when the attempt's results file is in dead/ and no longer in results/: `markDead` got
+   * as far as its rename, and a crash came before its `written` record was durable.
+   */
+  async isSetAside(record: AttemptRecord): Promise<boolean> {
+    const exists = (path: string) =>
+      access(path).then(
+        () => true,
+        () => false,
+      );
+    const dead = await exists(deadPath(this.dir, record.job, record.attempt));
+    return dead && !(await exists(this.resultPath(record)));
   }
 
   /** Failed attempts keep no hosts worth filing once their `scan` point is written. */
