@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import type { Readable } from 'node:stream';
 import { isScanmeshError } from '../errors.ts';
 import type { ErrorCode } from '../errors.ts';
 import type { ScanStatus } from '../protocol/messages/data.ts';
@@ -70,8 +71,17 @@ export function runNmap(options: RunNmapOptions): Promise<NmapOutcome> {
       shell: false,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    const stderr = new ByteTail(STDERR_TAIL_BYTES);
     let spawnError: NodeJS.ErrnoException | null = null;
+    child.on('error', (err) => {
+      if (child.pid === undefined) spawnError = err;
+    });
+    // No pipes: the spawn failed before making them (EMFILE, ENFILE). Node reports it on the next
+    // tick, and no 'close' follows.
+    if ((child.stdout as Readable | null) === null || (child.stderr as Readable | null) === null) {
+      child.once('error', (err) => resolve(outcome(spawnFailure(nmapPath, err), null)));
+      return;
+    }
+    const stderr = new ByteTail(STDERR_TAIL_BYTES);
     let stop: Stop | null = null;
     let killTimer: NodeJS.Timeout | undefined;
     const parser = createNmapXmlParser({
@@ -114,9 +124,6 @@ export function runNmap(options: RunNmapOptions): Promise<NmapOutcome> {
       }
     });
     child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
-    child.on('error', (err) => {
-      if (child.pid === undefined) spawnError = err;
-    });
     child.on('close', (exitCode, signal) => {
       clearTimeout(timer);
       clearTimeout(killTimer);

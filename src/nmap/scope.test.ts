@@ -245,6 +245,19 @@ describe('resolveAndCheck', () => {
     ]).catch((e: unknown) => e);
     expect(isScanmeshError(err, 'SCANMESH_OUT_OF_SCOPE')).toBe(true);
   });
+
+  it('turns a failed lookup into a refusal that names the target', async () => {
+    const lookupFailed = Object.assign(new Error('getaddrinfo ENOTFOUND x.example'), {
+      code: 'ENOTFOUND',
+    });
+    const err: unknown = await resolveAndCheck(['x.example'], DEFAULT_SCOPE, () =>
+      Promise.reject(lookupFailed),
+    ).catch((e: unknown) => e);
+    expect(isScanmeshError(err, 'SCANMESH_BAD_COMMAND')).toBe(true);
+    expect((err as Error).message).toBe(
+      'target x.example could not be resolved: getaddrinfo ENOTFOUND x.example',
+    );
+  });
 });
 
 describe('IPv6 text', () => {

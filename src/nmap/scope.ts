@@ -1,4 +1,4 @@
-import { ScanmeshError } from '../errors.ts';
+import { isScanmeshError, ScanmeshError } from '../errors.ts';
 import {
   MAX_V4,
   MAX_V6,
@@ -257,7 +257,16 @@ export async function resolveAndCheck(
     [...new Set(hostnames)].map(async (target) => {
       const spec = parseTarget(target);
       if (spec.kind !== 'hostname') return;
-      const answers = await resolve(spec.name);
+      // A lookup that fails (no such name, DNS down) refuses the job like any bad target: the
+      // attempt ends with a reason, and the master tries again while it has attempts.
+      const answers = await resolve(spec.name).catch((err: unknown) => {
+        if (isScanmeshError(err)) throw err;
+        const why = err instanceof Error ? err.message : String(err);
+        throw new ScanmeshError(
+          'SCANMESH_BAD_COMMAND',
+          `target ${target} could not be resolved: ${why}`,
+        );
+      });
       const usable = answers.flatMap((a) => {
         const addr = parseAddress(a);
         return addr && addr.family === family ? [formatAddress(family, addr.value)] : [];

@@ -98,6 +98,8 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
     if (failed) return;
     failed = true;
     log.fatal({ err, code: 'SCANMESH_STORE_FAILED' }, 'spool failed; stopping');
+    // The process may exit now: no nmap may outlive it.
+    for (const c of runs.values()) c.abort(new Error('worker failed'));
     o.onFatal(err);
   };
 
@@ -183,6 +185,8 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
       finishedAt: o.clock.now(),
       hostCount: 0,
     });
+    // Whatever goes wrong, the attempt ends with a reason: an attempt left running would hold its
+    // slot, and the master would wait for it until its deadline.
     const ran = resolveCommand(job.args, o.policy, o.resolve)
       .then(
         (checked) =>
@@ -192,14 +196,18 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
             nmapPath: o.nmapPath,
             signal: controller.signal,
             onHost: (host) => apply(core.hostFound(job.job, job.attempt, host)),
-          }),
+          }).catch((err: unknown) =>
+            refused(new ScanmeshError('SCANMESH_NMAP_FAILED', `nmap run failed: ${String(err)}`)),
+          ),
         (err: unknown) => {
-          if (!isScanmeshError(err)) throw err;
+          const why = isScanmeshError(err)
+            ? err
+            : new ScanmeshError('SCANMESH_BAD_COMMAND', `job not checked: ${String(err)}`);
           log.warn(
-            { code: err.code, job: job.job, reason: err.message },
+            { code: why.code, job: job.job, reason: why.message },
             'job refused by the worker policy',
           );
-          return refused(err);
+          return refused(why);
         },
       )
       .then((outcome) => apply(core.runEnded(job.job, job.attempt, outcome)))
@@ -266,6 +274,11 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
     }
     if (topic === topics.worker(o.id, 'jobs')) {
       const msg = decode(payload, ['JOB', 'CANCEL']);
+      // Stopping: a JOB started now would be neither awaited nor aborted. Not taken, it is not
+      // in our next CL_HELLO, and the master hands it out again.
+      if (stopping && msg.kind === 'JOB') {
+        return void log.info({ job: msg.job, attempt: msg.attempt }, 'job not taken: stopping');
+      }
       // security: only the pinned master may start or stop scans here (SCANMESH_BAD_SIGNATURE)
       if (masterKey) assertSigned(msg, masterKey, { topicRoot: topics.root, worker: o.id });
       return void apply(msg.kind === 'JOB' ? core.job(msg, now) : core.cancel(msg));
