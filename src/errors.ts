@@ -35,6 +35,8 @@ export const ErrorCodes = {
   SCANMESH_NO_SUCH_USER: 'no broker user of that name exists',
   SCANMESH_BROKER_UNREACHABLE: 'a one-shot command (status) could not reach the broker',
   SCANMESH_NO_STATUS: 'no master status message arrived on the status topic in time',
+  SCANMESH_OS_ERROR:
+    'the operating system refused what a command needed at start: a port in use, a missing path',
   SCANMESH_INSTALL_FAILED: 'an installer step failed or a precondition for installing is not met',
 } as const;
 

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -136,5 +137,57 @@ describe.skipIf(process.platform !== 'linux')('bin.js relaunches a worker', () =
     proc.kill('SIGKILL');
     await exited;
     await until('the relaunched worker to go', () => !alive(child), 10_000);
+  });
+});
+
+describe('errors of the operating system at start', () => {
+  it('a port in use ends `scanmesh broker` with SCANMESH_OS_ERROR and exit 2, not a stack trace', async () => {
+    const taken = createServer();
+    await new Promise<void>((r) => taken.listen(0, '127.0.0.1', r));
+    const { port } = taken.address() as AddressInfo;
+    dir = await mkdtemp(join(tmpdir(), 'scanmesh-bin-'));
+    try {
+      const { out, exited } = start([
+        'broker',
+        '--port',
+        String(port),
+        '--bind',
+        '127.0.0.1',
+        '--allow-anonymous',
+        '--users',
+        join(dir, 'users.json'),
+      ]);
+      expect(await exited).toBe(2);
+      expect(out.stderr).toContain(`scanmesh: SCANMESH_OS_ERROR: listen EADDRINUSE`);
+      expect(out.stderr).not.toMatch(/^\s+at /m);
+    } finally {
+      await new Promise((r) => taken.close(r));
+    }
+  });
+});
+
+describe('scanmesh demo', () => {
+  it('scans what its commands file holds and exits 0, though port 1883 is taken', async () => {
+    // 1883 held for the test (or already held by a broker this machine runs): the demo must not
+    // need it.
+    const mqttPort = createServer();
+    await new Promise<void>((r) => {
+      mqttPort.once('error', () => r());
+      mqttPort.listen(1883, '127.0.0.1', r);
+    });
+    const target = createServer((s) => s.destroy());
+    await new Promise<void>((r) => target.listen(0, '127.0.0.1', r));
+    const { port } = target.address() as AddressInfo;
+    dir = await mkdtemp(join(tmpdir(), 'scanmesh-demo-test-'));
+    try {
+      const commands = join(dir, 'commands.txt');
+      await writeFile(commands, `nmap -sT -Pn -p ${port} 127.0.0.1\n`);
+      const { out, exited } = start(['demo', '--commands', commands]);
+      expect(await exited).toBe(0);
+      expect(out.stdout + out.stderr).toContain(`${port}/tcp`);
+    } finally {
+      await new Promise((r) => target.close(r));
+      if (mqttPort.listening) await new Promise((r) => mqttPort.close(r));
+    }
   });
 });

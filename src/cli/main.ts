@@ -34,5 +34,15 @@ try {
     console.error(`scanmesh: ${err.code}: ${err.message}`);
     process.exit(2);
   }
+  // EADDRINUSE, EISDIR, ENOENT …: the message says what and where; a stack trace would not help.
+  if (isSystemError(err)) {
+    console.error(`scanmesh: SCANMESH_OS_ERROR: ${err.message}`);
+    process.exit(2);
+  }
   throw err;
+}
+
+function isSystemError(err: unknown): err is NodeJS.ErrnoException {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  return err instanceof Error && typeof code === 'string' && /^E[A-Z0-9]+$/.test(code);
 }

@@ -19,13 +19,48 @@ import type { MasterConfig } from './master.ts';
  * Everything in one process on loopback: embedded broker, master, one worker. It scans what the
  * commands file holds, prints each result, and exits once every job has ended (unless --keep).
  */
+/**
+ * The master settings the demo uses: its broker listens on loopback for its own worker alone, so
+ * logins, TLS, WebSocket and an external broker do not apply, nor do webhooks.
+ */
+const DEMO_KEYS: ReadonlySet<string> = new Set([
+  'topicRoot',
+  'logLevel',
+  'scope',
+  'exclude',
+  'maxRate',
+  'scripts',
+  'commands',
+  'port',
+  'influxUrl',
+  'influxDb',
+  'influxUsername',
+  'influxPassword',
+  'influxToken',
+  'helloInterval',
+  'stateDir',
+  'jobTimeout',
+  'maxAttempts',
+  'masterId',
+]);
+
 export function demoCommand(): Command {
   const cmd = new Command('demo').description(
     'embedded broker + master + one local worker in one process, scanning commands/commands.txt',
   );
   addSpecOptions(
     cmd,
-    masterSpec.filter((k) => k.key !== 'bind' && k.key !== 'brokerUrl'),
+    masterSpec
+      .filter((k) => DEMO_KEYS.has(k.key))
+      .map((k) =>
+        k.key === 'port'
+          ? {
+              ...k,
+              default: undefined,
+              describe: 'embedded broker TCP port (default: any free one)',
+            }
+          : k,
+      ),
   );
   cmd.option('--keep', 'keep running after every job has ended (watch the file for new lines)');
   return cmd.action(async () => {
@@ -35,7 +70,9 @@ export function demoCommand(): Command {
     const temp = await mkdtemp(join(tmpdir(), 'scanmesh-demo-'));
     const stateDir = sources.stateDir === 'default' ? join(temp, 'master') : c.stateDir;
     const broker = await startEmbeddedBroker({
-      port: c.port,
+      // Everything is on this machine: any free port, unless one is asked for, so a broker the
+      // machine already runs on 1883 (Debian's mosquitto) does not stop the demo.
+      port: sources.port === 'default' ? 0 : c.port,
       host: '127.0.0.1',
       logger: logger.child({ component: 'broker' }),
       topicRoot: c.topicRoot,
