@@ -329,6 +329,22 @@ describe('commands file changes', () => {
     expect(core.state.pending.ids()).toEqual(['j1', 'j3']);
     expect(core.state.jobs.get('j3')?.seq).toBe(3);
   });
+
+  it('a pending job withdrawn with its line is queued again when the line is back', () => {
+    const core = new MasterCore();
+    const journal = [...persisted(core.commands([cmd('j1')], T0))];
+    journal.push(...persisted(core.commands([], T0 + 1000)));
+    expect(core.state.jobs.get('j1')?.status).toBe('removed');
+    journal.push(...persisted(core.commands([cmd('j1')], T0 + 2000)));
+    const restarted = new MasterCore();
+    restarted.restore(journal, T0 + 3000);
+    for (const c of [core, restarted]) {
+      expect(c.state.jobs.get('j1')?.status).toBe('pending');
+      expect(jobsSent(c.clHello(hello('w1'), T0 + 4000))).toEqual([
+        expect.objectContaining({ kind: 'JOB', job: 'j1', attempt: 1 }),
+      ]);
+    }
+  });
 });
 
 describe('restore', () => {

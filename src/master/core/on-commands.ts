@@ -41,9 +41,19 @@ export function queueJob(ctx: Ctx, entry: CommandEntry, run: RunRef | null = nul
   return job;
 }
 
+/** A job withdrawn with its line, whose line is back: pending again, at the end of the queue. */
+function requeueRemoved(ctx: Ctx, job: JobEntry): void {
+  ctx.state.setStatus(job, 'pending');
+  job.reason = '';
+  ctx.state.pending.push(job.id);
+  ctx.fx.persist({ t: 'status', job: job.id, status: 'pending', reason: '' });
+  ctx.fx.log('info', 'job queued again: its line is back', { job: job.id, command: job.command });
+}
+
 /**
  * The commands file as it stands now. Lines not seen before become jobs (recurring lines become
- * schedules, whose runs make the jobs); pending jobs whose line is gone are withdrawn. Jobs
+ * schedules, whose runs make the jobs); pending jobs whose line is gone are withdrawn, and
+ * queued again if it comes back. Jobs
  * already running or ended are left as they are: their line going away does not undo a scan that
  * happened.
  */
@@ -57,7 +67,9 @@ export function onCommands(ctx: Ctx, entries: readonly CommandEntry[]): void {
   for (const entry of entries) {
     if (entry.schedule) continue;
     present.add(entry.id);
-    if (!state.jobs.has(entry.id)) queueJob(ctx, entry);
+    const known = state.jobs.get(entry.id);
+    if (!known) queueJob(ctx, entry);
+    else if (known.status === 'removed') requeueRemoved(ctx, known);
   }
   for (const job of state.jobs.values()) {
     // A run's jobs go with their schedule (updateSchedules).

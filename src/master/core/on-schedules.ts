@@ -2,6 +2,7 @@ import { firstRun, nextRun, parseSchedule } from '../schedule.ts';
 import type { Ctx } from './context.ts';
 import { queueJob } from './on-commands.ts';
 import { finishJob } from './scheduling.ts';
+import type { MasterState } from './state.ts';
 import type { CommandEntry, ScheduleEntry } from './types.ts';
 
 /**
@@ -24,7 +25,7 @@ export function updateSchedules(ctx: Ctx, entries: readonly CommandEntry[]): voi
     if (state.schedules.has(line)) continue;
     const spec = template[0]?.schedule?.spec ?? '';
     ctx.fx.persist({ t: 'schedule', line, spec, template, anchor: ctx.now });
-    const entry = addSchedule(state.schedules, { line, spec, template, anchor: ctx.now });
+    const entry = addSchedule(state, { line, spec, template, anchor: ctx.now });
     entry.nextAt = firstRun(parseSchedule(spec), ctx.now);
     ctx.fx.log('info', 'recurring line added', { line, schedule: spec, next: iso(entry.nextAt) });
   }
@@ -92,20 +93,26 @@ function startRun(ctx: Ctx, entry: ScheduleEntry): void {
 
 /** A schedule as its journal record gives it; runs and timing are filled in by the caller. */
 export function addSchedule(
-  schedules: Map<string, ScheduleEntry>,
+  state: MasterState,
   r: { line: string; spec: string; template: CommandEntry[]; anchor: number },
 ): ScheduleEntry {
+  // A line removed and put back has had runs already: the next is numbered after them, or its
+  // jobs would take the ids (and overwrite the results) of the earlier runs.
+  let runs = 0;
+  for (const job of state.jobs.values()) {
+    if (job.run?.line === r.line) runs = Math.max(runs, job.run.k);
+  }
   const entry: ScheduleEntry = {
     line: r.line,
     spec: r.spec,
     template: r.template,
     anchor: r.anchor,
-    runs: 0,
+    runs,
     nextAt: Number.POSITIVE_INFINITY,
     current: [],
     waiting: false,
   };
-  schedules.set(r.line, entry);
+  state.schedules.set(r.line, entry);
   return entry;
 }
 

@@ -21,7 +21,7 @@ export function applyRecord(state: MasterState, r: MasterRecord): void {
     }
     return;
   }
-  if (r.t === 'schedule') return void addSchedule(state.schedules, r);
+  if (r.t === 'schedule') return void addSchedule(state, r);
   if (r.t === 'unschedule') return void state.schedules.delete(r.line);
   if (r.t === 'stamp') return void (state.lastStamp = Math.max(state.lastStamp, r.stamp));
   if (r.t === 'ended' || r.t === 'written' || r.t === 'compared') return applyEnded(state, r);

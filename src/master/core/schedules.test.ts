@@ -112,6 +112,23 @@ describe('recurring lines', () => {
     expect(removed.some((e) => e.type === 'persist' && e.record.t === 'unschedule')).toBe(true);
   });
 
+  it('a line removed and put back numbers its runs after the earlier ones, also after a restart', () => {
+    const { core, records, run } = journaled();
+    run(core.clHello(hello('w1'), T0));
+    run(core.commands(recurring('@every 1h'), T0));
+    run(core.data(end('w1', `${LINE}-r1`, T0 + 1000), T0 + 1000));
+    run(core.commands([], T0 + 2000));
+    // Put back before any run of it: a restart then must not number the next run 1 either.
+    run(core.commands(recurring('@every 1h'), T0 + 3000));
+    const restarted = new MasterCore();
+    restarted.restore(records, T0 + 4000);
+    for (const c of [core, restarted]) {
+      expect(c.state.schedules.get(LINE)?.runs).toBe(2);
+      expect(c.state.jobs.get(`${LINE}-r1`)?.status).toBe('done');
+      expect(c.state.jobs.get(`${LINE}-r2`)?.status).toMatch(/pending|running/);
+    }
+  });
+
   it('a restarted master neither repeats a run nor forgets when the next is due', () => {
     const { core, records, run } = journaled();
     run(core.clHello(hello('w1'), T0));
