@@ -233,7 +233,7 @@ export const SHORT_FLAGS: Readonly<Record<string, string>> = {
   '-6': 'IPv6 mode; targets must then be IPv6',
   '-4': 'IPv4 mode (the default)',
   '-O': 'OS detection probes to the target',
-  '-A': '-O -sV -sC --traceroute: needs "default" and "version" in policy.scripts',
+  '-A': '-O -sV -sC --traceroute: needs "default" and "version" and, as -sC, the risky categories in policy.scripts',
 };
 
 /** Single-dash options with a value, attached (-p22) or next (-p 22). */
@@ -259,7 +259,7 @@ export const SCAN_TYPES: Readonly<Record<string, string>> = {
   Z: 'SCTP COOKIE-ECHO scan',
   O: 'IP protocol scan',
   V: 'version detection: runs "version" scripts, so needs it in policy.scripts',
-  C: 'default scripts: needs "default" in policy.scripts',
+  C: 'all default scripts: needs "default" and the risky categories in policy.scripts',
   n: 'ping scan only',
   L: 'list scan: sends nothing to targets',
 };

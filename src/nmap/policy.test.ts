@@ -46,8 +46,6 @@ const GOOD: [string, string][] = [
   ['-sL 192.168.1.0/24', '-sL 192.168.1.0/24'],
   ['-sn -PR 192.168.1.0/24', '-sn -PR 192.168.1.0/24'],
   ['-O -Pn 127.0.0.1', '-O -Pn 127.0.0.1'],
-  ['-A 127.0.0.1', '-A 127.0.0.1'],
-  ['-sC 127.0.0.1', '-sC 127.0.0.1'],
   [
     '-PE -PS22,80 -PA -PU53 -PY -PO1,6,17 127.0.0.1',
     '-PE -PS22,80 -PA -PU53 -PY -PO1,6,17 127.0.0.1',
@@ -132,10 +130,10 @@ const GOOD: [string, string][] = [
   ['--script http-title,safe 127.0.0.1', `--script (safe) ${NOT_RISKY},http-title 127.0.0.1`],
   ['--script safe,safe 127.0.0.1', `--script (safe) ${NOT_RISKY} 127.0.0.1`],
   [
-    '-sC --script-args http.useragent=Scanmesh,snmp.version=v2c 127.0.0.1',
-    '-sC --script-args http.useragent=Scanmesh,snmp.version=v2c 127.0.0.1',
+    '--script default --script-args http.useragent=Scanmesh,snmp.version=v2c 127.0.0.1',
+    `--script (default) ${NOT_RISKY} --script-args http.useragent=Scanmesh,snmp.version=v2c 127.0.0.1`,
   ],
-  ['-sC --script-timeout 30s 127.0.0.1', '-sC --script-timeout 30s 127.0.0.1'],
+  ['-sV --script-timeout 30s 127.0.0.1', '-sV --script-timeout 30s 127.0.0.1'],
 ];
 
 describe('checkArgs accepts', () => {
@@ -152,11 +150,11 @@ describe('checkArgs accepts', () => {
 
   it('keeps a quoted user agent with spaces as one argument', () => {
     const out = checkArgs(
-      ['-sC', '--script-args', 'http.useragent=Mozilla/5.0 (scanmesh)', '127.0.0.1'],
+      ['-sV', '--script-args', 'http.useragent=Mozilla/5.0 (scanmesh)', '127.0.0.1'],
       POLICY,
     );
     expect(out.args).toEqual([
-      '-sC',
+      '-sV',
       '--script-args',
       'http.useragent=Mozilla/5.0 (scanmesh)',
       '127.0.0.1',
@@ -359,6 +357,13 @@ describe('checkArgs refuses', () => {
 describe('scripts need the policy', () => {
   const noScripts = createPolicy({ scope: SCOPE, scripts: [] });
   const onlySafe = createPolicy({ scope: SCOPE, scripts: ['safe'] });
+  const allRisky = createPolicy({
+    scope: SCOPE,
+    scripts: [
+      ...['default', 'version', 'broadcast', 'brute', 'dos', 'exploit'],
+      ...['external', 'fuzzer', 'intrusive', 'malware'],
+    ],
+  });
   const cases: [string, Policy, ErrorCode | 'no error'][] = [
     ['-sC 127.0.0.1', noScripts, 'SCANMESH_REFUSED_OPTION'],
     ['-sV 127.0.0.1', noScripts, 'SCANMESH_REFUSED_OPTION'],
@@ -367,6 +372,12 @@ describe('scripts need the policy', () => {
     ['--script default 127.0.0.1', onlySafe, 'SCANMESH_REFUSED_OPTION'],
     ['--script safe 127.0.0.1', onlySafe, 'no error'],
     ['-sS -O 127.0.0.1', noScripts, 'no error'],
+    // All default scripts, risky ones too: only where the policy allows every risky category.
+    ['-sC 127.0.0.1', DEFAULT_POLICY, 'SCANMESH_REFUSED_OPTION'],
+    ['-sSC 127.0.0.1', DEFAULT_POLICY, 'SCANMESH_REFUSED_OPTION'],
+    ['-A 127.0.0.1', DEFAULT_POLICY, 'SCANMESH_REFUSED_OPTION'],
+    ['-sC 127.0.0.1', allRisky, 'no error'],
+    ['-A 127.0.0.1', allRisky, 'no error'],
   ];
   it.each(cases)('%s', (line, policy, code) => {
     expect(codeOf(() => run(line, policy))).toBe(code);

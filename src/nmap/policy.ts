@@ -217,6 +217,19 @@ function requireScripts(option: string, needed: string[], policy: Policy): void 
   }
 }
 
+/**
+ * -sC and -A run every default script, and nmap's `default` holds some that are also external
+ * (http-open-proxy, socks-open-proxy) or intrusive. Unlike --script they offer no way to leave
+ * those out, so they run only where the policy allows every risky category.
+ */
+function requireNoRiskyLeftOut(option: string, instead: string, policy: Policy): void {
+  const left = RISKY.filter((c) => !policy.scripts.includes(c));
+  if (left.length === 0) return;
+  throw refused(
+    `option ${option} runs all default scripts, ${left.join(', ')} ones included, which the policy leaves out; write ${instead}, which runs the rest`,
+  );
+}
+
 // ---------------------------------------------------------------------------------------------
 // The whole command
 
@@ -224,8 +237,14 @@ function applyPolicy(options: ReadOption[], policy: Policy): string[][] {
   const out: string[][] = [];
   let sawMaxRate = false;
   for (const o of options) {
-    if (o.key === '-A') requireScripts('-A', ['default', 'version'], policy);
-    if (o.key === '-s' && o.value?.includes('C')) requireScripts('-sC', ['default'], policy);
+    if (o.key === '-A') {
+      requireScripts('-A', ['default', 'version'], policy);
+      requireNoRiskyLeftOut('-A', '-O -sV --traceroute --script default', policy);
+    }
+    if (o.key === '-s' && o.value?.includes('C')) {
+      requireScripts('-sC', ['default'], policy);
+      requireNoRiskyLeftOut('-sC', '--script default', policy);
+    }
     if (o.key === '-s' && o.value?.includes('V')) requireScripts('-sV', ['version'], policy);
     if (o.key === '--script-args') checkScriptArgs(o.value ?? '', policy);
     if (o.key === '--script') {
