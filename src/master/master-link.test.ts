@@ -21,7 +21,7 @@ import { decode, encode } from '../protocol/codec.ts';
 import type { AttemptRecord } from '../storage/attempt.ts';
 import type { RunningWorker } from '../worker/worker.ts';
 import { parseCommandsFile } from './commands-file.ts';
-import { endPart } from './core/testkit.ts';
+import { endPart, hello } from './core/testkit.ts';
 import type { MasterRecord } from './core/types.ts';
 import { readStoredResult } from './result-files.ts';
 import { startMaster, type RunningMaster } from './master.ts';
@@ -187,37 +187,19 @@ describe('master on a broker that goes away', () => {
     const commandsPath = join(dir.path, 'commands.txt');
     await writeFile(commandsPath, '');
     const log = memoryLog('info');
-    const master = await startMaster({
-      masterId: 'master',
-      topicRoot: 'scanmesh/v1/',
-      broker: { url: `mqtt://127.0.0.1:${port}` },
-      commandsPath,
-      commandsPollMs: 50,
+    const master = await testMaster({
+      broker,
+      brokerUrl: `mqtt://127.0.0.1:${port}`,
       stateDir: join(dir.path, 'master'),
-      helloIntervalMs: 100,
-      jobTimeoutS: 60,
-      maxAttempts: 3,
-      policy: DEFAULT_POLICY,
-      influx: null,
-      clock: systemClock,
-      logger: log.logger,
-      onFatal: (err) => {
-        throw err;
-      },
+      commandsPath,
       signingKey: null,
+      logger: log.logger,
+      helloIntervalMs: 100,
     });
     try {
       await master.ready;
       const w1 = await connect({ url: `mqtt://127.0.0.1:${port}` }, { clientId: 'w1' });
-      const hello = {
-        kind: 'CL_HELLO',
-        worker: 'w1',
-        nmap: '7.93',
-        slots: 1,
-        running: [],
-        held: [],
-      };
-      await w1.client.publishAsync('scanmesh/v1/workers/w1/hello', encode(hello as never), {
+      await w1.client.publishAsync('scanmesh/v1/workers/w1/hello', encode(hello('w1')), {
         qos: 1,
       });
       await until(() => master.core.state.workers.has('w1'), 'the master to know w1');

@@ -105,6 +105,8 @@ export function testWorker(o: TestWorkerOptions): Promise<RunningWorker> {
 
 export interface TestMasterOptions {
   broker: EmbeddedBroker;
+  /** Reach the broker over TCP at this URL, as with an external broker, not in-process. */
+  brokerUrl?: string;
   stateDir: string;
   commandsPath: string;
   signingKey: KeyObject | null;
@@ -117,7 +119,7 @@ export function testMaster(o: TestMasterOptions): Promise<RunningMaster> {
   return startMaster({
     masterId: 'master',
     topicRoot: 'scanmesh/v1/',
-    broker: { local: o.broker },
+    broker: o.brokerUrl ? { url: o.brokerUrl } : { local: o.broker },
     commandsPath: o.commandsPath,
     commandsPollMs: 100,
     stateDir: o.stateDir,
