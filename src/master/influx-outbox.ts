@@ -91,16 +91,16 @@ export class InfluxOutbox {
       const batch: AttemptRecord[] = [];
       const points: IPoint[] = [];
       for (const record of this.ready.values()) {
-        const of = await this.pointsOf(record).catch(async (err: unknown) => {
+        const recordPoints = await this.pointsOf(record).catch(async (err: unknown) => {
           if (!(await this.o.store.isSetAside(record))) throw err;
           return null;
         });
-        if (of === null) {
+        if (recordPoints === null) {
           // Set aside before a crash, which came before it was marked written: finish that.
           await this.written([record]);
           continue;
         }
-        points.push(...of);
+        points.push(...recordPoints);
         batch.push(record);
         if (points.length >= this.o.batchPoints) break;
       }

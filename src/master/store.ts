@@ -1,9 +1,10 @@
-import { access, readFile, rename, rm } from 'node:fs/promises';
+import { readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { HostResult } from '../nmap/result.ts';
 import type { AttemptRecord } from '../storage/attempt.ts';
 import { ScanmeshError } from '../errors.ts';
 import { ensureDir } from '../storage/atomic-file.ts';
+import { exists } from '../storage/exists.ts';
 import { openDurableDir, type DurableDir } from '../storage/durable-dir.ts';
 import { openJournal, type Journal } from '../storage/journal.ts';
 import type { MasterRecord } from './core/types.ts';
@@ -169,11 +170,6 @@ export class MasterStore {
    * as far as its rename, and a crash came before its `written` record was durable.
    */
   async isSetAside(record: AttemptRecord): Promise<boolean> {
-    const exists = (path: string) =>
-      access(path).then(
-        () => true,
-        () => false,
-      );
     const dead = await exists(deadPath(this.dir, record.job, record.attempt));
     return dead && !(await exists(this.resultPath(record)));
   }

@@ -10,6 +10,7 @@ import { link, open, readFile, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { ScanmeshError } from '../errors.ts';
 import { ensureDir, fsyncDir, writeFileAtomic } from '../storage/atomic-file.ts';
+import { exists } from '../storage/exists.ts';
 
 /**
  * The master's Ed25519 signing key, kept in its state directory next to the journal:
@@ -129,18 +130,6 @@ async function readPrivateKey(keyPath: string): Promise<KeyObject> {
     throw badKey(`${keyPath} holds a ${key.asymmetricKeyType ?? 'unknown'} key, not Ed25519`);
   }
   return key;
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    throw new ScanmeshError('SCANMESH_STORE_FAILED', `cannot stat ${path}: ${String(err)}`, {
-      cause: err,
-    });
-  }
 }
 
 async function io<T>(what: string, fn: () => Promise<T>): Promise<T> {

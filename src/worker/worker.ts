@@ -93,13 +93,15 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
   const publish = (topic: string, message: unknown, qos: 0 | 1) =>
     client?.publish(topic, encode(message as never), { qos });
 
+  const abortRuns = (why: string) => {
+    for (const c of runs.values()) c.abort(new Error(why));
+  };
   let failed = false;
   const fail = (err: unknown) => {
     if (failed) return;
     failed = true;
     log.fatal({ err, code: 'SCANMESH_STORE_FAILED' }, 'spool failed; stopping');
-    // The process may exit now: no nmap may outlive it.
-    for (const c of runs.values()) c.abort(new Error('worker failed'));
+    abortRuns('worker failed'); // the process may exit now: no nmap may outlive it
     o.onFatal(err);
   };
 
@@ -174,7 +176,7 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
     const controller = new AbortController();
     runs.set(key, controller);
     const startedAt = o.clock.now();
-    const refused = (err: ScanmeshError) => ({
+    const failedWith = (err: ScanmeshError) => ({
       status: 'failed' as const,
       exitCode: null,
       error: err.message,
@@ -197,7 +199,9 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
             signal: controller.signal,
             onHost: (host) => apply(core.hostFound(job.job, job.attempt, host)),
           }).catch((err: unknown) =>
-            refused(new ScanmeshError('SCANMESH_NMAP_FAILED', `nmap run failed: ${String(err)}`)),
+            failedWith(
+              new ScanmeshError('SCANMESH_NMAP_FAILED', `nmap run failed: ${String(err)}`),
+            ),
           ),
         (err: unknown) => {
           const why = isScanmeshError(err)
@@ -207,7 +211,7 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
             { code: why.code, job: job.job, reason: why.message },
             'job refused by the worker policy',
           );
-          return refused(why);
+          return failedWith(why);
         },
       )
       .then((outcome) => apply(core.runEnded(job.job, job.attempt, outcome)))
@@ -293,7 +297,7 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
     ready,
     async stop() {
       stopping = true;
-      for (const c of runs.values()) c.abort(new Error('worker stopping'));
+      abortRuns('worker stopping');
       await Promise.all(runEnds);
       await new Promise<void>((r) => client?.end(false, {}, () => r()));
       await sending;

@@ -16,10 +16,6 @@ import { addSpecOptions, configFrom } from '../options.ts';
 import type { MasterConfig } from './master.ts';
 
 /**
- * Everything in one process on loopback: embedded broker, master, one worker. It scans what the
- * commands file holds, prints each result, and exits once every job has ended (unless --keep).
- */
-/**
  * The master settings the demo uses: its broker listens on loopback for its own worker alone, so
  * logins, TLS, WebSocket and an external broker do not apply, nor do webhooks.
  */
@@ -44,6 +40,10 @@ const DEMO_KEYS: ReadonlySet<string> = new Set([
   'masterId',
 ]);
 
+/**
+ * Everything in one process on loopback: embedded broker, master, one worker. It scans what the
+ * commands file holds, prints each result, and exits once every job has ended (unless --keep).
+ */
 export function demoCommand(): Command {
   const cmd = new Command('demo').description(
     'embedded broker + master + one local worker in one process, scanning commands/commands.txt',
