@@ -15,7 +15,6 @@ import {
 import { pino } from 'pino';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../broker/embedded.ts';
 import { connect, type TestClient } from '../broker/testkit.ts';
-import { systemClock } from '../clock.ts';
 import { DEFAULT_POLICY } from '../nmap/policy.ts';
 import { decode, encode } from '../protocol/codec.ts';
 import type { AttemptRecord } from '../storage/attempt.ts';
@@ -24,7 +23,7 @@ import { parseCommandsFile } from './commands-file.ts';
 import { endPart, hello } from './core/testkit.ts';
 import type { MasterRecord } from './core/types.ts';
 import { readStoredResult } from './result-files.ts';
-import { startMaster, type RunningMaster } from './master.ts';
+import type { RunningMaster } from './master.ts';
 
 /**
  * A master on the embedded broker's local link (`{ local: broker }`), with a real worker shell and
@@ -55,25 +54,14 @@ describe('master on the local link', () => {
     commandsPath = join(dir.path, 'commands.txt');
     await writeFile(commandsPath, '');
     masterLog = memoryLog('info');
-    master = await startMaster({
-      masterId: 'master',
-      topicRoot: root,
-      broker: { local: broker },
-      commandsPath,
-      commandsPollMs: 50,
+    master = await testMaster({
+      broker,
       stateDir: join(dir.path, 'master'),
-      helloIntervalMs: 200,
-      jobTimeoutS: 60,
-      maxAttempts: 3,
-      policy: DEFAULT_POLICY,
-      influx: null,
-      clock: systemClock,
-      logger: masterLog.logger,
-      onFatal: (err) => {
-        throw err;
-      },
-      onFinish: (record) => void finished.push(record),
+      commandsPath,
       signingKey: keys.privateKey,
+      logger: masterLog.logger,
+      helloIntervalMs: 200,
+      onFinish: (record) => void finished.push(record),
     });
     await master.ready;
     worker = await testWorker({

@@ -12,7 +12,7 @@ import { pino } from 'pino';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../../src/broker/embedded.ts';
 import { systemClock } from '../../src/clock.ts';
 import type { Logger } from '../../src/log.ts';
-import { startMaster, type RunningMaster } from '../../src/master/master.ts';
+import { startMaster, type MasterOptions, type RunningMaster } from '../../src/master/master.ts';
 import { DEFAULT_POLICY } from '../../src/nmap/policy.ts';
 import { startWorker, type RunningWorker } from '../../src/worker/worker.ts';
 
@@ -112,6 +112,7 @@ export interface TestMasterOptions {
   signingKey: KeyObject | null;
   logger: Logger;
   helloIntervalMs?: number;
+  onFinish?: MasterOptions['onFinish'];
 }
 
 /** A master attached in-process to the broker, as `scanmesh master` and the demo attach it. */
@@ -134,6 +135,7 @@ export function testMaster(o: TestMasterOptions): Promise<RunningMaster> {
       throw err;
     },
     signingKey: o.signingKey,
+    ...(o.onFinish ? { onFinish: o.onFinish } : {}),
   });
 }
 
